@@ -1,0 +1,114 @@
+/**
+ * Public surface of the emulator, used by tests, the demo and the benchmark.
+ * Start one with `startEmulator()` from './index'.
+ */
+
+export interface EmulatorOptions {
+  /** Folder for the CA, Azurite's data and job working folders (default: a new temporary folder, removed on stop). */
+  readonly stateDir?: string;
+  /** Lifetime of issued Entra access tokens in seconds (default 3600). Tests shorten it to prove token refresh. */
+  readonly accessTokenLifetimeSeconds?: number;
+  /** Lifetime of issued Azure DevOps OIDC tokens in seconds (default 600). */
+  readonly oidcTokenLifetimeSeconds?: number;
+  /** Retry-After seconds on long-running-operation answers (default: header omitted). */
+  readonly lroRetryAfterSeconds?: number;
+  /** Milliseconds between job status steps NotStarted -> Queued -> Running (default 150). */
+  readonly jobStepDelayMs?: number;
+}
+
+export type AuthScheme = 'servicePrincipalSecret' | 'servicePrincipalCertificate' | 'workloadIdentity' | 'managedIdentity';
+
+export interface ConnectionEnvOptions {
+  /** `Subscription` (default) or `AzureMLWorkspace` (connection scoped to the emulator's workspace). */
+  readonly scopeLevel?: 'Subscription' | 'AzureMLWorkspace';
+}
+
+export type FaultKind =
+  | { readonly type: 'status'; readonly status: number; readonly retryAfterSeconds?: number }
+  | { readonly type: 'drop' }
+  | { readonly type: 'delay'; readonly delayMs: number };
+
+export interface FaultRule {
+  /** HTTP method to match (default: any). */
+  readonly method?: string;
+  /** Matched against the request path (no query string). A string matches as a substring. */
+  readonly path: RegExp | string;
+  readonly fault: FaultKind;
+  /** How many matching requests get the fault (default 1). */
+  readonly times?: number;
+}
+
+export interface RecordedExchange {
+  readonly method: string;
+  /** Full URL including query string. */
+  readonly url: string;
+  readonly routeTemplate: string;
+  readonly kind: 'arm' | 'dataPlane' | 'open';
+  readonly requestHeaders: Record<string, string>;
+  readonly requestBody: unknown;
+  readonly status: number;
+  readonly responseHeaders: Record<string, string>;
+  readonly responseBody: unknown;
+}
+
+export interface EmulatorPrincipals {
+  readonly servicePrincipalSecret: { readonly clientId: string; readonly clientSecret: string };
+  /** `pem` holds the certificate and its private key, as the agent passes servicePrincipalCertificate. */
+  readonly servicePrincipalCertificate: { readonly clientId: string; readonly pem: string };
+  readonly workloadIdentity: { readonly clientId: string; readonly issuer: string; readonly subject: string };
+  readonly managedIdentity: { readonly clientId: string };
+}
+
+export interface DevOpsContext {
+  /** System.CollectionUri (ends with '/'). */
+  readonly collectionUri: string;
+  readonly projectId: string;
+  readonly projectName: string;
+  readonly planId: string;
+  readonly jobId: string;
+  readonly hostType: 'build' | 'release';
+  /** System.AccessToken accepted by the OIDC endpoint. */
+  readonly accessToken: string;
+}
+
+export interface Emulator {
+  /** https://127.0.0.1:<port>/ */
+  readonly url: string;
+  /** PEM of the emulator's CA: child processes need NODE_EXTRA_CA_CERTS=<this path>. */
+  readonly caCertPath: string;
+  /** http://127.0.0.1:<port>: tunnels *.blob.core.windows.net to Azurite. */
+  readonly proxyUrl: string;
+  readonly tenantId: string;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly workspaceName: string;
+  readonly principals: EmulatorPrincipals;
+  readonly devops: DevOpsContext;
+  readonly faults: {
+    add(rule: FaultRule): void;
+    clear(): void;
+  };
+  /** Every request the emulator answered, in order (cleared by `clearTraffic`). */
+  readonly traffic: readonly RecordedExchange[];
+  clearTraffic(): void;
+  /**
+   * Environment the agent gives a task for an AzureRM service connection with id `connectionId` using `scheme`:
+   * ENDPOINT_URL_/ENDPOINT_AUTH_/ENDPOINT_AUTH_SCHEME_/ENDPOINT_AUTH_PARAMETER_/ENDPOINT_DATA_ variables, plus what the
+   * scheme needs from the machine (System.AccessToken and SYSTEM_* for workload identity, IDENTITY_ENDPOINT/
+   * IDENTITY_HEADER for managed identity), plus NODE_EXTRA_CA_CERTS and the agent proxy variables.
+   */
+  connectionEnv(connectionId: string, scheme: AuthScheme, options?: ConnectionEnvOptions): Record<string, string>;
+  /** Read-only view of the emulated Azure ML state, for assertions. */
+  readonly inspect: EmulatorInspector;
+  stop(): Promise<void>;
+}
+
+export interface EmulatorInspector {
+  /** A job's ARM resource as GET returns it, or undefined. */
+  job(name: string): Record<string, unknown> | undefined;
+  jobNames(): string[];
+  /** Every blob in the default datastore container with its etag, to tell whether a run uploaded anything. */
+  datastoreBlobs(): Promise<Array<{ readonly name: string; readonly etag: string }>>;
+  /** Metrics logged for a run (MLflow run id = job name): last value per key. */
+  metrics(runId: string): Record<string, number>;
+}
