@@ -11,6 +11,7 @@ export interface EmulatorContext {
   /** Folder for the CA, Azurite's data and job working folders. */
   readonly stateDir: string;
   readonly storage: StorageService;
+  readonly tokens: TokenService;
   /** Log line for the emulator's own diagnostics (silent unless EMULATOR_DEBUG is set). */
   debug(message: string): void;
 }
@@ -51,4 +52,9 @@ export interface StorageService {
   blobUrl(container: string, blobPath: string): string;
   /** Same URL with a read-only SAS valid for `expiresInSeconds`. */
   readSasUrl(container: string, blobPath: string, expiresInSeconds: number): string;
+}
+
+/** Issues Entra access tokens the emulator accepts (for processes the emulator itself starts, e.g. a job's MLflow client). */
+export interface TokenService {
+  issue(clientId: string, audience: string): { readonly token: string; readonly expiresOn: Date };
 }
