@@ -10,6 +10,8 @@ export interface EmulatorContext {
   readonly baseUrl: string;
   /** Folder for the CA, Azurite's data and job working folders. */
   readonly stateDir: string;
+  /** PEM of the emulator's CA, for processes the emulator starts (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS). */
+  readonly caCertPath: string;
   readonly storage: StorageService;
   readonly tokens: TokenService;
   /** Log line for the emulator's own diagnostics (silent unless EMULATOR_DEBUG is set). */
