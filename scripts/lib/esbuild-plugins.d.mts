@@ -1,0 +1,8 @@
+export interface EsbuildPlugin {
+  name: string;
+  setup(build: unknown): void;
+}
+export declare function shelljsPlugin(): EsbuildPlugin;
+export declare function preferRequirePlugin(): EsbuildPlugin;
+export declare function makeShelljsCommandRequiresStatic(source: string, shelljsDir: string): string;
+export declare function disableShelljsExecChild(source: string): string;

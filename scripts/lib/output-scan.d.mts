@@ -1,0 +1,1 @@
+export declare function findOutputsSetInCode(srcDir: string): { name: string; where: string }[];

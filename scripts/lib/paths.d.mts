@@ -1,0 +1,11 @@
+export declare const repoRoot: string;
+export declare const tasksRoot: string;
+export declare const buildRoot: string;
+export declare const stagingRoot: string;
+export declare const stagedTasksRoot: string;
+export declare const metafilesRoot: string;
+export declare const extensionManifestPath: string;
+export declare const devOverridesPath: string;
+export declare const architectureDocPath: string;
+export declare const taskSchemaPath: string;
+export declare function rel(p: string): string;

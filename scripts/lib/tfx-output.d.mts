@@ -1,0 +1,1 @@
+export declare function findTfxWarnings(output: string): string[];
