@@ -84,6 +84,8 @@ export interface Emulator {
   readonly workspaceName: string;
   readonly principals: EmulatorPrincipals;
   readonly devops: DevOpsContext;
+  /** The storage account behind the workspace's datastores (Azurite), for tests that seed or inspect blobs. */
+  readonly storage: EmulatorStorage;
   readonly faults: {
     add(rule: FaultRule): void;
     clear(): void;
@@ -101,6 +103,20 @@ export interface Emulator {
   /** Read-only view of the emulated Azure ML state, for assertions. */
   readonly inspect: EmulatorInspector;
   stop(): Promise<void>;
+}
+
+export interface EmulatorStorage {
+  readonly accountName: string;
+  /** Shared key of the account (a secret: never print it). */
+  readonly accountKey: string;
+  /** Container of the default datastore (`workspaceblobstore`): azureml-blobstore-<workspace id>. */
+  readonly defaultContainer: string;
+  /** Container of run artifacts and logs (`workspaceartifactstore`): azureml. */
+  readonly artifactsContainer: string;
+  /** Production-style URL https://<account>.blob.core.windows.net/<container>/<path>, reachable through `proxyUrl`. */
+  blobUrl(container: string, blobPath: string): string;
+  /** The same URL with a read-only SAS valid for `expiresInSeconds` (a secret). */
+  readSasUrl(container: string, blobPath: string, expiresInSeconds: number): string;
 }
 
 export interface EmulatorInspector {

@@ -24,6 +24,8 @@ export interface EmulatorConfig {
   readonly subscriptionName: string;
   readonly resourceGroup: string;
   readonly workspaceName: string;
+  /** The workspace's GUID (properties.workspaceId): name-based, the same for the same subscription/group/name. */
+  readonly workspaceId: string;
   readonly location: string;
   /** The one ARM api-version the Azure ML routes accept. */
   readonly armApiVersion: string;
