@@ -1,7 +1,15 @@
-// PLACEHOLDER until the Azure ML module lands: registers no routes.
 import type { Router } from '../http/router';
 import type { EmulatorContext } from '../context';
 import type { EmulatorInspector } from '../api';
+import { registerAssetRoutes } from './arm/assets';
+import { registerJobRoutes } from './arm/jobs';
+import { registerWorkspaceRoutes } from './arm/workspace';
+import { registerDiscoveryRoute } from './dataplane/discovery';
+import { registerHistoryRoutes } from './dataplane/history';
+import { registerMlflowRoutes } from './dataplane/mlflow';
+import { JobManager } from './jobs/manager';
+import { AzureMlService } from './service';
+import { latestMetrics } from './tracking';
 
 /** What the Azure ML module gives back to the emulator assembly. */
 export interface AzureMlModule {
@@ -9,9 +17,34 @@ export interface AzureMlModule {
   stop(): Promise<void>;
 }
 
-export function registerAzureMl(_router: Router, _ctx: EmulatorContext): AzureMlModule {
+/**
+ * The Azure Machine Learning service of the emulator: the ARM API 2022-10-01 of one workspace (workspace, computes,
+ * datastores, code/environment/data/component assets, jobs that really run locally) and its data plane (discovery,
+ * MLflow tracking, run history). Everything is in memory except logs and outputs, which go to storage.
+ */
+export function registerAzureMl(router: Router, ctx: EmulatorContext): AzureMlModule {
+  const svc = new AzureMlService(ctx);
+  const jobs = new JobManager(svc);
+  registerWorkspaceRoutes(router, svc);
+  registerAssetRoutes(router, svc);
+  registerJobRoutes(router, svc, jobs);
+  registerDiscoveryRoute(router, svc);
+  registerMlflowRoutes(router, svc);
+  registerHistoryRoutes(router, svc);
   return {
-    inspect: { job: () => undefined, jobNames: () => [], metrics: () => ({}) },
-    stop: async () => undefined,
+    inspect: {
+      job: (name) => {
+        const job = svc.jobs.get(name);
+        return job ? jobs.resource(job) : undefined;
+      },
+      jobNames: () => [...svc.jobs.keys()],
+      metrics: (runId) => {
+        const run = svc.tracking.run(runId);
+        return run ? Object.fromEntries(latestMetrics(run).map((m) => [m.key, m.value])) : {};
+      },
+    },
+    stop: async () => {
+      await jobs.stop();
+    },
   };
 }
