@@ -60,5 +60,6 @@ export interface StorageService {
 
 /** Issues Entra access tokens the emulator accepts (for processes the emulator itself starts, e.g. a job's MLflow client). */
 export interface TokenService {
-  issue(clientId: string, audience: string): { readonly token: string; readonly expiresOn: Date };
+  /** `lifetimeSeconds` defaults to the configured access-token lifetime; a job's run token lives as long as the job. */
+  issue(clientId: string, audience: string, lifetimeSeconds?: number): { readonly token: string; readonly expiresOn: Date };
 }

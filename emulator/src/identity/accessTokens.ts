@@ -35,17 +35,18 @@ export class AccessTokens implements TokenService {
     return stripSlash(resource).toLowerCase() === stripSlash(this.baseUrl).toLowerCase();
   }
 
-  issue(clientId: string, audience: string): { readonly token: string; readonly expiresOn: Date } {
-    return this.issueFor({ clientId, objectId: clientId }, audience, '2');
+  issue(clientId: string, audience: string, lifetimeSeconds?: number): { readonly token: string; readonly expiresOn: Date } {
+    return this.issueFor({ clientId, objectId: clientId }, audience, '2', lifetimeSeconds);
   }
 
   issueFor(
     principal: { readonly clientId: string; readonly objectId: string },
     audience: string,
     method: AuthenticationMethod,
+    lifetimeSeconds: number = this.lifetimeSeconds,
   ): { readonly token: string; readonly expiresOn: Date; readonly expiresInSeconds: number } {
     const now = nowSeconds();
-    const exp = now + this.lifetimeSeconds;
+    const exp = now + lifetimeSeconds;
     const token = signJwt(
       {
         aud: audience,
@@ -64,7 +65,7 @@ export class AccessTokens implements TokenService {
       },
       this.key,
     );
-    return { token, expiresOn: new Date(exp * 1000), expiresInSeconds: this.lifetimeSeconds };
+    return { token, expiresOn: new Date(exp * 1000), expiresInSeconds: lifetimeSeconds };
   }
 
   /** Checks a request's Authorization header as ARM (or the Azure ML data plane) does. */

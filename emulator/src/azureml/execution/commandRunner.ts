@@ -34,6 +34,9 @@ interface ProcessSlot {
  * downloaded) -> Running (bash -c, one process per rank, logs streamed to the artifact store) -> Finalizing (outputs
  * uploaded) -> Completed | Failed, or CancelRequested -> Canceled.
  */
+/** Lifetime of a job's MLflow token: a day, longer than any job the emulator runs. */
+const JOB_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+
 export class CommandRunner {
   private readonly abort = new AbortController();
   private readonly processes: UserProcess[] = [];
@@ -281,7 +284,8 @@ export class CommandRunner {
     }
     const principal = job.principal;
     // The job acts as its submitter, with the audience the data plane accepts (the ARM resource, i.e. the emulator).
-    const token = ctx.tokens.issue(principal?.clientId ?? 'azureml-job', principal?.audience ?? ctx.baseUrl);
+    // Like the service's run token, it outlives the job rather than the submitter's short-lived access token.
+    const token = ctx.tokens.issue(principal?.clientId ?? 'azureml-job', principal?.audience ?? ctx.baseUrl, JOB_TOKEN_LIFETIME_SECONDS);
     const experiment = svc.tracking.ensureExperiment(job.experimentName);
     const endpoint = ctx.baseUrl.replace(/\/+$/, '');
     Object.assign(env, {
