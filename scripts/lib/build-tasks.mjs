@@ -93,6 +93,7 @@ export async function buildTasks({ log = console.log } = {}) {
             entryPoint: task.entryPoint,
             outfile: path.join(stagedDir, 'index.js'),
             absWorkingDir: repoRoot,
+            extensionVersion: version,
           });
           fs.writeFileSync(path.join(metafilesRoot, `${task.name}.json`), JSON.stringify(metafile));
           problems.push(...checkBundle(metafile, { taskName: task.name, allTaskNames, file: rel(task.entryPoint), dynamicRequires }));

@@ -8,6 +8,6 @@ export interface DynamicRequire {
   line: number;
   text: string;
 }
-export declare function bundleTask(options: { entryPoint: string; outfile: string; absWorkingDir: string }): Promise<{ metafile: MetafileLike; dynamicRequires: DynamicRequire[] }>;
+export declare function bundleTask(options: { entryPoint: string; outfile: string; absWorkingDir: string; extensionVersion: string }): Promise<{ metafile: MetafileLike; dynamicRequires: DynamicRequire[] }>;
 export declare function packageRoots(metafile: MetafileLike): Map<string, Set<string>>;
 export declare function checkBundle(metafile: MetafileLike, ctx: { taskName: string; allTaskNames: string[]; file: string; dynamicRequires?: DynamicRequire[] }): Problem[];

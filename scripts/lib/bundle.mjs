@@ -13,10 +13,11 @@ const ALLOWED_DYNAMIC_REQUIRES = {
 };
 
 /**
- * @param {{ entryPoint: string, outfile: string, absWorkingDir: string }} options
+ * @param {{ entryPoint: string, outfile: string, absWorkingDir: string, extensionVersion: string }} options
+ *   extensionVersion: compiled in for the user agent (shared/src/pipeline/taskIdentity.ts)
  * @returns {Promise<{ metafile: import('esbuild').Metafile, dynamicRequires: { file: string, line: number, text: string }[] }>}
  */
-export async function bundleTask({ entryPoint, outfile, absWorkingDir }) {
+export async function bundleTask({ entryPoint, outfile, absWorkingDir, extensionVersion }) {
   const result = await esbuild.build({
     absWorkingDir,
     entryPoints: [entryPoint],
@@ -35,6 +36,7 @@ export async function bundleTask({ entryPoint, outfile, absWorkingDir }) {
     logLevel: 'silent',
     // Surface `require(variable)`: such a require needs a file the one-file bundle may not carry.
     logOverride: { 'unsupported-require-call': 'warning', 'unsupported-dynamic-import': 'warning' },
+    define: { AZUREML_MLOPS_EXTENSION_VERSION: JSON.stringify(extensionVersion) },
     plugins: [preferRequirePlugin(), shelljsPlugin()],
   });
   const dynamicRequires = result.warnings

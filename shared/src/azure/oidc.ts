@@ -1,4 +1,6 @@
-import { getBearerHandler, WebApi } from 'azure-devops-node-api';
+// TaskApi and the bearer handler alone, not WebApi: WebApi pulls every Azure DevOps client into each bundle (~120 kB).
+import { BearerCredentialHandler } from 'azure-devops-node-api/handlers/bearertoken';
+import { TaskApi } from 'azure-devops-node-api/TaskApi';
 
 import { AgentEnvironment, taskLibEnvironment } from '../pipeline/agentEnvironment';
 import { TaskError } from '../pipeline/errors';
@@ -30,11 +32,15 @@ export interface OidcAssertionOptions {
   readonly proxy?: AgentProxy;
 }
 
-/** The real client: azure-devops-node-api WebApi with a bearer handler and the agent proxy. */
+/**
+ * The real client: azure-devops-node-api's TaskApi on the collection URL with a bearer handler and the agent proxy
+ * (what WebApi.getTaskApi() builds: the task area lives on the collection URL itself).
+ */
 export function defaultDevOpsClientFactory(proxy?: AgentProxy): DevOpsClientFactory {
   return (collectionUri, accessToken) => {
     const proxyOptions = devOpsProxyOptions(proxy);
-    return new WebApi(collectionUri, getBearerHandler(accessToken), proxyOptions ? { proxy: proxyOptions } : {});
+    const api = new TaskApi(collectionUri, [new BearerCredentialHandler(accessToken, false)], proxyOptions ? { proxy: proxyOptions } : {});
+    return { getTaskApi: async () => api };
   };
 }
 
