@@ -1,14 +1,16 @@
 // Finds the output variables a task's code sets, so the build can check task.json declares them.
 // Convention (shared/src/pipeline/outputs.ts): outputs go through `setOutput('Name', value, declared)` or a setter
 // from `outputWriter(['Name', ...])` / `outputWriter(OUTPUT_NAMES)` where OUTPUT_NAMES is an array literal declared
-// in the task's sources. Literal names are checked; a computed one (e.g. `Metric_${key}`) cannot be and is not.
+// in the task's sources. Literal names are checked; a computed one (e.g. `Metric_${key}`, allowed by outputWriter's
+// `dynamicPrefixes` option) cannot be and is not.
 import fs from 'node:fs';
 import path from 'node:path';
 import { rel } from './paths.mjs';
 
 const STRING = /'([^'\\]+)'|"([^"\\]+)"|`([^`$\\]+)`/g;
 const SET_OUTPUT_LITERAL = /\bsetOutput\(\s*(?:'([^'\\]+)'|"([^"\\]+)"|`([^`$\\]+)`)\s*,/g;
-const OUTPUT_WRITER = /\boutputWriter(?:<[^>]*>)?\(\s*(?:\[([^\]]*)\]|([A-Za-z_$][\w$]*))\s*\)/g;
+// The declared names are the first argument; a second one (options such as dynamicPrefixes) may follow.
+const OUTPUT_WRITER = /\boutputWriter(?:<[^>]*>)?\(\s*(?:\[([^\]]*)\]|([A-Za-z_$][\w$]*))\s*[,)]/g;
 
 /** @returns {{ name: string, where: string }[]} where = "tasks/X/src/run.ts:42" */
 export function findOutputsSetInCode(srcDir) {

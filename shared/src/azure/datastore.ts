@@ -47,7 +47,7 @@ export function storagePipelineOptions(options: AzureHttpOptions, url: string): 
  * The workspace's default blob datastore as a ContainerClient: account-key datastores use the key (registered as a
  * secret), SAS datastores the SAS, identity-based ones the task's own credential.
  */
-export async function openDefaultDatastore(
+export function openDefaultDatastore(
   arm: AzureMachineLearningWorkspaces,
   resourceGroup: string,
   workspaceName: string,
@@ -55,23 +55,50 @@ export async function openDefaultDatastore(
   httpOptions: AzureHttpOptions,
   abortSignal?: AbortSignal,
 ): Promise<DatastoreContainer> {
+  return openDatastore(arm, resourceGroup, workspaceName, undefined, credential, httpOptions, abortSignal);
+}
+
+/**
+ * A blob datastore of the workspace by name (undefined: the default one) as a ContainerClient, with the same
+ * credentials rules as openDefaultDatastore. A missing datastore is a TaskError naming it.
+ */
+export async function openDatastore(
+  arm: AzureMachineLearningWorkspaces,
+  resourceGroup: string,
+  workspaceName: string,
+  datastoreName: string | undefined,
+  credential: TokenCredential,
+  httpOptions: AzureHttpOptions,
+  abortSignal?: AbortSignal,
+): Promise<DatastoreContainer> {
   let found: { name?: string; id?: string; properties: { datastoreType: string } } | undefined;
-  for await (const datastore of arm.datastores.list(resourceGroup, workspaceName, { isDefault: true, abortSignal })) {
-    found = datastore;
-    break;
+  if (datastoreName === undefined) {
+    for await (const datastore of arm.datastores.list(resourceGroup, workspaceName, { isDefault: true, abortSignal })) {
+      found = datastore;
+      break;
+    }
+    if (!found?.name) {
+      throw new TaskError(`The Azure ML workspace '${workspaceName}' has no default datastore. Set one in Azure ML studio (Data > Datastores).`);
+    }
+  } else {
+    found = await arm.datastores.get(resourceGroup, workspaceName, datastoreName, { abortSignal }).catch((error: { statusCode?: number }) => {
+      if (error?.statusCode === 404) {
+        throw new TaskError(`The datastore '${datastoreName}' was not found in the Azure ML workspace '${workspaceName}'. Check its name in Azure ML studio (Data > Datastores).`);
+      }
+      throw error;
+    });
   }
-  if (!found?.name) {
-    throw new TaskError(`The Azure ML workspace '${workspaceName}' has no default datastore. Set one in Azure ML studio (Data > Datastores).`);
-  }
+  const name = found.name ?? datastoreName ?? 'workspaceblobstore';
+  const label = datastoreName === undefined ? `The default datastore '${name}'` : `The datastore '${name}'`;
   if (found.properties.datastoreType !== 'AzureBlob') {
     throw new TaskError(
-      `The default datastore '${found.name}' of workspace '${workspaceName}' is of type ${found.properties.datastoreType}; ` +
-        'local files can only be uploaded to an Azure Blob datastore. Make a blob datastore the default.',
+      `${label} of workspace '${workspaceName}' is of type ${found.properties.datastoreType}; ` +
+        `local files can only be uploaded to an Azure Blob datastore. ${datastoreName === undefined ? 'Make a blob datastore the default.' : 'Choose a blob datastore.'}`,
     );
   }
   const blob = found.properties as AzureBlobDatastore;
   if (!blob.accountName || !blob.containerName) {
-    throw new TaskError(`The default datastore '${found.name}' of workspace '${workspaceName}' has no storage account or container.`);
+    throw new TaskError(`${label} of workspace '${workspaceName}' has no storage account or container.`);
   }
   const suffix = blob.endpoint ?? 'core.windows.net';
   const protocol = blob.protocol ?? 'https';
@@ -79,7 +106,7 @@ export async function openDefaultDatastore(
   const options = storagePipelineOptions(httpOptions, containerUrl);
 
   const secrets: DatastoreSecretsUnion | undefined = await arm.datastores
-    .listSecrets(resourceGroup, workspaceName, found.name, { abortSignal })
+    .listSecrets(resourceGroup, workspaceName, name, { abortSignal })
     .catch((error: { statusCode?: number }) => {
       // Identity-based datastores have no secrets to list.
       if (error?.statusCode === 400 || error?.statusCode === 404) return undefined;
@@ -97,9 +124,9 @@ export async function openDefaultDatastore(
   } else {
     containerClient = new ContainerClient(containerUrl, credential, options);
   }
-  debug(`Default datastore ${found.name}: ${containerUrl} (${secrets?.secretsType ?? 'identity'})`);
+  debug(`Datastore ${name}: ${containerUrl} (${secrets?.secretsType ?? 'identity'})`);
   return {
-    name: found.name,
+    name,
     id: found.id ?? '',
     accountName: blob.accountName,
     containerName: blob.containerName,

@@ -1,3 +1,4 @@
+import * as taskLibInternal from 'azure-pipelines-task-lib/internal';
 import * as tl from 'azure-pipelines-task-lib/task';
 
 /** The agent's proxy settings as task-lib reports them (`Agent.ProxyUrl`, `Agent.ProxyBypassList`, ...). */
@@ -38,7 +39,7 @@ export const taskLibEnvironment: AgentEnvironment = {
   getEndpointUrl: (id) => emptyToUndefined(tl.getEndpointUrl(id, true)),
   getEndpointAuthorizationScheme: (id) => emptyToUndefined(tl.getEndpointAuthorizationScheme(id, true)),
   // Secrets keep their exact value (no trimming): a key may legitimately end in whitespace-like padding.
-  getEndpointAuthorizationParameter: (id, key) => tl.getEndpointAuthorizationParameter(id, key, true) || undefined,
+  getEndpointAuthorizationParameter: (id, key) => readAuthorizationParameter(id, key),
   getEndpointDataParameter: (id, key) => emptyToUndefined(tl.getEndpointDataParameter(id, key, true)),
   getProxyConfiguration: () => {
     const config = tl.getHttpProxyConfiguration();
@@ -51,6 +52,17 @@ export const taskLibEnvironment: AgentEnvironment = {
     };
   },
 };
+
+/**
+ * An endpoint authorization parameter (a client secret, a certificate, an access token), read from task-lib's vault
+ * as tl.getEndpointAuthorizationParameter does, but without its `<id> auth param <key> = <value>` debug line: that
+ * line would put the secret in the task's raw output, where only the agent's masking hides it.
+ */
+function readAuthorizationParameter(id: string, key: string): string | undefined {
+  const vault = (taskLibInternal as { _vault?: { retrieveSecret(name: string): string | undefined } })._vault;
+  if (!vault) return tl.getEndpointAuthorizationParameter(id, key, true) || undefined;
+  return vault.retrieveSecret(`ENDPOINT_AUTH_PARAMETER_${id}_${key.toUpperCase()}`) || undefined;
+}
 
 export function isDebugEnabled(env: AgentEnvironment = taskLibEnvironment): boolean {
   return (env.getVariable('System.Debug') ?? '').toLowerCase() === 'true';
