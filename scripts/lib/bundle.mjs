@@ -1,7 +1,7 @@
 // One esbuild bundle per task, and the checks on what went into it (from esbuild's metafile).
 import path from 'node:path';
 import esbuild from 'esbuild';
-import { preferRequirePlugin, shelljsPlugin } from './esbuild-plugins.mjs';
+import { preferModulePlugin, shelljsPlugin, workspaceSourcesPlugin } from './esbuild-plugins.mjs';
 import { problem } from './problems.mjs';
 
 /**
@@ -27,8 +27,8 @@ export async function bundleTask({ entryPoint, outfile, absWorkingDir, extension
     target: 'node20',
     format: 'cjs',
     minify: true,
-    // Error and class names stay readable in messages and in the stack printed with System.Debug.
-    keepNames: true,
+    // ESM builds first: tree-shakeable (see preferModulePlugin).
+    mainFields: ['module', 'main'],
     // Third-party license comments are kept, at the end of the file.
     legalComments: 'eof',
     metafile: true,
@@ -36,8 +36,17 @@ export async function bundleTask({ entryPoint, outfile, absWorkingDir, extension
     logLevel: 'silent',
     // Surface `require(variable)`: such a require needs a file the one-file bundle may not carry.
     logOverride: { 'unsupported-require-call': 'warning', 'unsupported-dynamic-import': 'warning' },
-    define: { AZUREML_MLOPS_EXTENSION_VERSION: JSON.stringify(extensionVersion) },
-    plugins: [preferRequirePlugin(), shelljsPlugin()],
+    define: {
+      AZUREML_MLOPS_EXTENSION_VERSION: JSON.stringify(extensionVersion),
+      // ESM builds call createRequire(import.meta.url); in this CommonJS bundle it is the bundle's own URL.
+      'import.meta.url': '__bundleFileUrl',
+    },
+    banner: { js: 'var __bundleFileUrl = require("url").pathToFileURL(__filename).href;' },
+    plugins: [
+      workspaceSourcesPlugin({ '@azureml-mlops/shared': path.join(absWorkingDir, 'shared/src/index.ts') }),
+      preferModulePlugin(),
+      shelljsPlugin(),
+    ],
   });
   const dynamicRequires = result.warnings
     .filter((w) => w.id === 'unsupported-require-call' || w.id === 'unsupported-dynamic-import')
@@ -88,11 +97,13 @@ export function checkBundle(metafile, ctx) {
     report('task-lib-once', `the bundle holds azure-pipelines-task-lib ${taskLibRoots.size} times (${[...taskLibRoots].join(', ')}): secrets and variables break with two copies; make every package use the root one (it is a peerDependency of shared)`);
   }
 
-  // A package root bundled both as its ESM and its CommonJS build (see preferRequirePlugin).
+  // A package root bundled both as its ESM and its CommonJS build (see preferModulePlugin).
   const flavours = new Map();
   for (const input of inputs) {
+    // @azure/core-* ESM builds import their CommonJS `state` module on purpose, so that both builds share one state.
+    if (/\/dist\/commonjs\/state(-cjs)?\.js$/.test(input)) continue;
     const root = packageRootOf(input);
-    const flavour = /\/dist\/(esm|browser)\//.test(input) ? 'esm' : /\/dist\/(commonjs|cjs)\//.test(input) ? 'cjs' : undefined;
+    const flavour = /\/(dist-esm|dist\/esm|dist\/browser)\//.test(input) ? 'esm' : /\/dist\/(commonjs|cjs)\/|\/dist\/index\.js$/.test(input) ? 'cjs' : undefined;
     if (!root || !flavour) continue;
     if (!flavours.has(root)) flavours.set(root, new Set());
     flavours.get(root).add(flavour);

@@ -129,7 +129,7 @@ describe('esbuild plugins (scripts/lib/esbuild-plugins.mjs)', function () {
     assert.equal(esbuildPlugins.makeShelljsCommandRequiresStatic(source, dir), source);
   });
 
-  it('resolves imports of dual-format packages to their CommonJS build (one copy per package)', async function () {
+  it('resolves require() of dual-format packages to their ESM build (one copy per package, tree-shakeable)', async function () {
     const entry = path.join(dir, 'dual.ts');
     const pkg = path.join(dir, 'node_modules', 'dual');
     fs.mkdirSync(pkg, { recursive: true });
@@ -145,8 +145,8 @@ describe('esbuild plugins (scripts/lib/esbuild-plugins.mjs)', function () {
       esbuild.build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', write: false, metafile: true, logLevel: 'silent', plugins });
     const inputs = async (plugins: esbuild.Plugin[]) => Object.keys((await build(plugins)).metafile.inputs).filter((i) => i.includes('node_modules/dual/'));
     assert.equal((await inputs([])).length, 2, 'without the plugin both builds are bundled');
-    const withPlugin = await inputs([esbuildPlugins.preferRequirePlugin() as esbuild.Plugin]);
+    const withPlugin = await inputs([esbuildPlugins.preferModulePlugin() as esbuild.Plugin]);
     assert.equal(withPlugin.length, 1);
-    assert.ok(withPlugin[0]?.endsWith('node_modules/dual/cjs.js'), withPlugin[0]);
+    assert.ok(withPlugin[0]?.endsWith('node_modules/dual/esm.mjs'), withPlugin[0]);
   });
 });

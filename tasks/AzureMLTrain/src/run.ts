@@ -13,7 +13,7 @@ import { getIfExists } from './submit/arm';
 import { executePlan } from './submit/execute';
 import { type JobResource, statusOf, studioUrl } from './submit/jobResource';
 import { preflight } from './submit/preflight';
-import { type JobReference, publishJobSummary, setFinalStatus, setJobOutputs, setResultOutputs } from './submit/report';
+import { type JobReference, logResults, publishJobSummary, setFinalStatus, setJobOutputs, setResultOutputs } from './report';
 import { loadSpecLocator } from './submit/specLocator';
 import { collectJobResults, type JobOutcome, type JobResults, waitForJob } from './wait';
 
@@ -49,7 +49,10 @@ export async function run(params: TrainParameters, clients: TrainClients, signal
   );
   setFinalStatus(outcome.status);
   const results = await readResults(workspace, job.name, outcome, signal);
-  if (results) setResultOutputs(results);
+  if (results) {
+    logResults(results);
+    setResultOutputs(results);
+  }
   publishJobSummary({ job, attached, outcome, results });
   if (!outcome.succeeded) throw new TaskError(failureMessage(job, outcome, params.timeoutMinutes));
   info(`The Azure ML job '${job.name}' completed.`);

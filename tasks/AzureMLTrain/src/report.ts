@@ -1,7 +1,7 @@
 /** What the task reports: output variables and the run summary section. */
 import { info, outputWriter, publishSummary, SummaryBuilder, warning } from '@azureml-mlops/shared';
 
-import type { JobOutcome, JobResults } from '../wait';
+import type { JobOutcome, JobResults } from './wait';
 
 /** Output variables declared in task.json. */
 export const OUTPUT_NAMES = ['JobName', 'JobStatus', 'StudioUrl', 'Metrics', 'Outputs'] as const;
@@ -33,6 +33,20 @@ export function variableSuffix(name: string): string {
 /** The final status, as soon as it is known. */
 export function setFinalStatus(status: string): void {
   writeOutput('JobStatus', status);
+}
+
+/** The final metrics and outputs in the task log, where a reader of the pipeline run looks first. */
+export function logResults(results: JobResults): void {
+  const metrics = Object.entries(results.metrics);
+  if (metrics.length > 0) {
+    info('Metrics:');
+    for (const [name, value] of metrics) info(`  ${name} = ${value}`);
+  }
+  const outputs = Object.entries(results.outputs);
+  if (outputs.length > 0) {
+    info('Outputs:');
+    for (const [name, uri] of outputs) info(`  ${name}: ${uri}`);
+  }
 }
 
 /** Metrics and Outputs as JSON, and one variable per metric and per output. */
