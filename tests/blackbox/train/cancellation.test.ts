@@ -4,7 +4,7 @@ import type { Emulator } from '@azureml-mlops/emulator';
 
 import { sharedEmulator } from '../../support/emulatorFixture';
 import { logOf, startTrainTask } from '../support/trainTask';
-import { cancelJobAsAnotherUser, commandJobProject, jobStatus, lineSeen, SLOW_TRAINING, timeUntil, type JobProject } from './waitFixtures';
+import { commandJobProject, jobStatus, lineSeen, SLOW_TRAINING, timeUntil, trackJobProjects, type JobProject } from './waitFixtures';
 
 /** How soon after SIGINT the job must be Canceled (the issue: "the job cancel request is sent within 3 seconds"). */
 const CANCEL_BOUND_MS = 3_000;
@@ -12,23 +12,14 @@ const CANCEL_BOUND_MS = 3_000;
 describe('AzureMLTrain (bundled): pipeline cancellation', function () {
   this.timeout(90_000);
   let emulator: Emulator;
-  const projects: JobProject[] = [];
+  const track = trackJobProjects(() => emulator);
 
   before(async () => {
     emulator = await sharedEmulator();
   });
 
-  after(async () => {
-    for (const project of projects) {
-      if (jobStatus(emulator, project.jobName) === 'Running') await cancelJobAsAnotherUser(emulator, project.jobName);
-      project.cleanup();
-    }
-  });
-
   function slowJob(prefix: string): JobProject {
-    const project = commandJobProject(prefix, 'python3 slow.py 60', { 'slow.py': SLOW_TRAINING });
-    projects.push(project);
-    return project;
+    return track(commandJobProject(prefix, 'python3 slow.py 60', { 'slow.py': SLOW_TRAINING }));
   }
 
   it('cancels the job when the pipeline is cancelled (SIGINT), and exits before the agent sends SIGTERM', async () => {

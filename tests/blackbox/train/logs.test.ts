@@ -4,7 +4,7 @@ import type { Emulator } from '@azureml-mlops/emulator';
 
 import { sharedEmulator } from '../../support/emulatorFixture';
 import { logOf, runTrainTask, SAMPLE_JOB } from '../support/trainTask';
-import { commandJobProject, jobStatus, pipelineJobProject, SLOW_TRAINING, type JobProject } from './waitFixtures';
+import { commandJobProject, jobStatus, pipelineJobProject, SLOW_TRAINING, trackJobProjects } from './waitFixtures';
 
 const RANK_SCRIPT = `import os
 print(f"hello from rank {os.environ['RANK']} of {os.environ['WORLD_SIZE']}", flush=True)
@@ -13,20 +13,11 @@ print(f"hello from rank {os.environ['RANK']} of {os.environ['WORLD_SIZE']}", flu
 describe('AzureMLTrain (bundled): live job logs', function () {
   this.timeout(90_000);
   let emulator: Emulator;
-  const projects: JobProject[] = [];
+  const track = trackJobProjects(() => emulator);
 
   before(async () => {
     emulator = await sharedEmulator();
   });
-
-  after(() => {
-    for (const project of projects) project.cleanup();
-  });
-
-  function track(project: JobProject): JobProject {
-    projects.push(project);
-    return project;
-  }
 
   it("shows the sample's training output in a collapsible group", async () => {
     const result = await runTrainTask({ emulator, inputs: { jobFile: SAMPLE_JOB } });

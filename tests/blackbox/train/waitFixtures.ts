@@ -132,3 +132,21 @@ export async function cancelJobAsAnotherUser(emulator: Emulator, jobName: string
   const response = await client.arm('POST', `jobs/${jobName}/cancel`);
   if (response.status !== 202) throw new Error(`cancel ${jobName}: HTTP ${response.status} ${response.text}`);
 }
+
+/**
+ * Call inside a `describe`: returns `track(project)`, and registers an `after` hook that cancels the tracked jobs still
+ * running (so no slow job outlives its test file) and removes the project folders.
+ */
+export function trackJobProjects(emulator: () => Emulator): (project: JobProject) => JobProject {
+  const projects: JobProject[] = [];
+  after(async () => {
+    for (const project of projects) {
+      if (jobStatus(emulator(), project.jobName) === 'Running') await cancelJobAsAnotherUser(emulator(), project.jobName);
+      project.cleanup();
+    }
+  });
+  return (project) => {
+    projects.push(project);
+    return project;
+  };
+}

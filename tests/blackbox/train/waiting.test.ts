@@ -4,7 +4,7 @@ import type { Emulator } from '@azureml-mlops/emulator';
 
 import { sharedEmulator } from '../../support/emulatorFixture';
 import { logOf, runTrainTask, SAMPLE_JOB, startTrainTask } from '../support/trainTask';
-import { cancelJobAsAnotherUser, commandJobProject, jobStatus, lineSeen, pipelineJobProject, SLOW_TRAINING, type JobProject } from './waitFixtures';
+import { cancelJobAsAnotherUser, commandJobProject, jobStatus, lineSeen, pipelineJobProject, SLOW_TRAINING, trackJobProjects } from './waitFixtures';
 
 const FAILING_TRAINING = `import sys
 print("Loading data", flush=True)
@@ -17,20 +17,11 @@ fit(float(sys.argv[1]))
 describe('AzureMLTrain (bundled): waiting for the job', function () {
   this.timeout(90_000);
   let emulator: Emulator;
-  const projects: JobProject[] = [];
+  const track = trackJobProjects(() => emulator);
 
   before(async () => {
     emulator = await sharedEmulator();
   });
-
-  after(() => {
-    for (const project of projects) project.cleanup();
-  });
-
-  function track(project: JobProject): JobProject {
-    projects.push(project);
-    return project;
-  }
 
   it('waits for the sample job, showing its status changes, and succeeds once it is Completed', async () => {
     const result = await runTrainTask({ emulator, inputs: { jobFile: SAMPLE_JOB } });
