@@ -28,6 +28,9 @@ export * from './azure/runHistory';
 export * from './azure/datastore';
 export * from './azure/workspace';
 
+// Azure ML resources: jobs, models, online endpoints
+export * from './azureml';
+
 // Storage: content-hash upload
 export * from './storage/fileSet';
 export * from './storage/contentHash';

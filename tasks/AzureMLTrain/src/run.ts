@@ -5,13 +5,22 @@
  * workspace is opened and everything the plan refers to is checked with reads only (preflight); only then are files
  * uploaded, assets registered and the job submitted.
  */
-import { group, info, InputError, TaskError, warning, type WorkspaceClient } from '@azureml-mlops/shared';
+import {
+  getIfExists,
+  group,
+  info,
+  InputError,
+  type JobResource,
+  statusOf,
+  studioUrl,
+  TaskError,
+  warning,
+  type WorkspaceClient,
+} from '@azureml-mlops/shared';
 
 import { buildJobSubmissionPlan, type JobSubmissionPlan } from './jobSpec';
 import { type AttachToJob, INPUTS, type SubmitJob, type TrainParameters } from './parameters';
-import { getIfExists } from './submit/arm';
 import { executePlan } from './submit/execute';
-import { type JobResource, statusOf, studioUrl } from './submit/jobResource';
 import { preflight } from './submit/preflight';
 import { type JobReference, logResults, publishJobSummary, setFinalStatus, setJobOutputs, setResultOutputs } from './report';
 import { loadSpecLocator } from './submit/specLocator';

@@ -15,6 +15,7 @@ describe('Train wait: job results', () => {
     const results = await wait.collectJobResults(workspace, JOB);
     assert.deepEqual(results, {
       metrics: { mse: 3000.12, r2: 0.4512 },
+      steps: {},
       outputs: { model: `azureml://datastores/workspaceblobstore/paths/azureml/${JOB}/model/` },
     });
     assert.deepEqual(Object.keys(results.metrics), ['mse', 'r2']);
@@ -33,6 +34,7 @@ describe('Train wait: job results', () => {
     });
     const results = await wait.collectJobResults(workspace, JOB);
     assert.deepEqual(results.metrics, { 'prep.rows': 442, total_seconds: 42, 'train.mse': 3000.12, 'train.r2': 0.45 });
+    assert.deepEqual(results.steps, { prep: { rows: 442 }, train: { mse: 3000.12, r2: 0.45 } });
     assert.deepEqual(results.outputs, { trained_model: 'azureml://datastores/workspaceblobstore/paths/azureml/child/model/' });
   });
 
@@ -40,6 +42,6 @@ describe('Train wait: job results', () => {
     const workspace = new FakeWorkspace(new FakeClock(), { statuses: [[0, 'Completed']] });
     const original = workspace.mlflow.getRun;
     (workspace.mlflow as { getRun: typeof original }).getRun = async () => undefined;
-    assert.deepEqual(await wait.collectJobResults(workspace, JOB), { metrics: {}, outputs: {} });
+    assert.deepEqual(await wait.collectJobResults(workspace, JOB), { metrics: {}, steps: {}, outputs: {} });
   });
 });

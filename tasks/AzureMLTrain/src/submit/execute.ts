@@ -8,6 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 
 import {
+  getIfExists,
+  type JobResource,
+  putResource,
   AzureRequestError,
   type DatastoreContainer,
   info,
@@ -19,9 +22,7 @@ import {
 } from '@azureml-mlops/shared';
 
 import { type JobBody, type JobSubmissionPlan, materializeSubmission } from '../jobSpec';
-import { getIfExists, put } from './arm';
 import { DEFINITION_HASH_PROPERTY } from './fingerprint';
-import type { JobResource } from './jobResource';
 import type { PreflightResult } from './preflight';
 
 export interface ExecutedPlan {
@@ -62,7 +63,7 @@ export async function executePlan(
       info(`${label}: already registered.`);
       continue;
     }
-    await put(workspace, environment.armId, environment.body, signal);
+    await putResource(workspace, environment.armId, environment.body, signal);
     info(`${label}: registered (image ${environment.body.properties.image}).`);
   }
 
@@ -76,7 +77,7 @@ export async function executePlan(
   const body = withDefinitionHash(materialized.job, checked.fingerprint);
   let job: JobResource | undefined;
   try {
-    job = await put<JobResource>(workspace, `${plan.workspaceId}/jobs/${name}`, body, signal);
+    job = await putResource<JobResource>(workspace, `${plan.workspaceId}/jobs/${name}`, body, signal);
   } catch (error) {
     if (error instanceof AzureRequestError && error.status === 409) {
       throw new TaskError(
@@ -93,7 +94,7 @@ export async function executePlan(
 /** GET, then PUT when absent (404). Returns true when it created the resource. */
 async function createIfAbsent(workspace: WorkspaceClient, armId: string, body: unknown, signal: AbortSignal): Promise<boolean> {
   if (await getIfExists(workspace, armId, signal)) return false;
-  await put(workspace, armId, body, signal);
+  await putResource(workspace, armId, body, signal);
   return true;
 }
 

@@ -4,15 +4,23 @@
  * (`azureml:name:version` and `@latest`), environments the YAML defines under a name that is taken, datastores named
  * by inputs, local folders with nothing to upload, and a job `name` that is taken.
  */
-import { info, listFolderFiles, type WorkspaceClient } from '@azureml-mlops/shared';
+import {
+  type ArmResource,
+  getIfExists,
+  info,
+  type JobResource,
+  lastSegment,
+  listFolderFiles,
+  listForMessage,
+  listNames,
+  type WorkspaceClient,
+} from '@azureml-mlops/shared';
 import { parse as parseYaml } from 'yaml';
 
 import type { AssetReference, AssetType, JobSubmissionPlan, PlannedEnvironment } from '../jobSpec';
 import { pythonJsonDumps } from '../jobSpec/hashing';
 import { INPUTS } from '../parameters';
-import { type ArmResource, getIfExists, lastSegment, listForMessage, listNames } from './arm';
 import { DEFINITION_HASH_PROPERTY, definitionFingerprint } from './fingerprint';
-import type { JobResource } from './jobResource';
 import type { SpecLocator } from './specLocator';
 
 export interface PreflightResult {

@@ -1,7 +1,7 @@
 import { AzureRequestError, describeError } from '@azureml-mlops/shared';
 
 import type { Clock } from './clock';
-import { getJob, jobPath, type JobWorkspace } from './jobResource';
+import { getJob, jobArmPath, type JobWorkspace } from './jobResource';
 import { isTerminalStatus } from './statuses';
 
 export interface CancelSettings {
@@ -37,7 +37,7 @@ export async function cancelJob(workspace: JobWorkspace, jobName: string, clock:
   };
 
   try {
-    await workspace.armRequest('POST', `${jobPath(workspace, jobName)}/cancel`, undefined, { abortSignal: AbortSignal.timeout(settings.requestTimeoutMs) });
+    await workspace.armRequest('POST', `${jobArmPath(workspace, jobName)}/cancel`, undefined, { abortSignal: AbortSignal.timeout(settings.requestTimeoutMs) });
   } catch (error) {
     // The service refuses to cancel a job that has finished meanwhile (HTTP 400/409).
     const status = error instanceof AzureRequestError && error.status < 500 ? await readStatus() : undefined;

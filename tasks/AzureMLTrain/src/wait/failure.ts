@@ -1,7 +1,6 @@
-import { describeError, type RunDetails } from '@azureml-mlops/shared';
+import { describeError, type RunDetails, stepNameOf } from '@azureml-mlops/shared';
 
 import type { JobWorkspace } from './jobResource';
-import { stepNameOf } from './logStreaming';
 import { isSucceededStatus, isTerminalStatus } from './statuses';
 import type { WaitLog } from './waitLog';
 

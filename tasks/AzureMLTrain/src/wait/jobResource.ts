@@ -1,4 +1,6 @@
-import type { MlflowClient, RunHistoryClient, WorkspaceClient } from '@azureml-mlops/shared';
+import type { JobResource, MlflowClient, RunHistoryClient, WorkspaceClient } from '@azureml-mlops/shared';
+
+export { getJob, isPipelineJob, jobArmPath, type JobResource } from '@azureml-mlops/shared';
 
 /** What of a WorkspaceClient the wait uses (a WorkspaceClient is one; tests pass a fake). */
 export type JobWorkspace = Pick<WorkspaceClient, 'armRequest' | 'workspaceArmPath' | 'resourceGroup' | 'workspaceName'> & {
@@ -6,32 +8,7 @@ export type JobWorkspace = Pick<WorkspaceClient, 'armRequest' | 'workspaceArmPat
   readonly runHistory: Pick<RunHistoryClient, 'getRunDetails' | 'readLogFile'>;
 };
 
-/** The fields of an Azure ML job resource (2022-10-01 JobBase) the wait reads. */
-export interface JobResource {
-  readonly name?: string;
-  readonly properties?: {
-    readonly jobType?: string;
-    readonly status?: string;
-    readonly displayName?: string | null;
-    readonly services?: Readonly<Record<string, { readonly endpoint?: string | null } | null>> | null;
-    readonly outputs?: Readonly<Record<string, { readonly uri?: string | null; readonly jobOutputType?: string } | null>> | null;
-  };
-}
-
-export function jobPath(workspace: JobWorkspace, jobName: string): string {
-  return `${workspace.workspaceArmPath}/jobs/${encodeURIComponent(jobName)}`;
-}
-
-export async function getJob(workspace: JobWorkspace, jobName: string, abortSignal?: AbortSignal): Promise<JobResource> {
-  const response = await workspace.armRequest<JobResource>('GET', jobPath(workspace, jobName), undefined, { abortSignal });
-  return response.body ?? {};
-}
-
-export function isPipelineJob(job: JobResource): boolean {
-  return (job.properties?.jobType ?? '').toLowerCase() === 'pipeline';
-}
-
-/** The job's page in Azure ML studio, as the service links it. */
+/** The job's page in Azure ML studio as the service links it; undefined when the service gave none. */
 export function studioUrlOf(job: JobResource | undefined): string | undefined {
   const endpoint = job?.properties?.services?.['Studio']?.endpoint;
   return typeof endpoint === 'string' && endpoint !== '' ? endpoint : undefined;

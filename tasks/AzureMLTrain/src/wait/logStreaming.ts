@@ -1,4 +1,4 @@
-import { describeError, type LogChunk, type MlflowRun, type RunDetails } from '@azureml-mlops/shared';
+import { describeError, type LogChunk, type MlflowRun, type RunDetails, stepNameOf } from '@azureml-mlops/shared';
 
 import type { JobWorkspace } from './jobResource';
 import { LogLineReader, neutralizeAgentCommands } from './logLines';
@@ -230,8 +230,3 @@ export class PipelineJobLogStreamer implements JobLogStreamer {
   }
 }
 
-/** A pipeline step's name: the child run's MLflow run name (the step's key in the pipeline YAML), else its id. */
-export function stepNameOf(run: MlflowRun): string {
-  const tag = run.data.tags?.find((t) => t.key === 'mlflow.runName')?.value;
-  return tag || run.info.run_name || run.info.run_id;
-}

@@ -90,7 +90,7 @@ runner.registerMock('./wait', {
       endedAt: new Date('2025-01-01T10:03:25Z'),
     };
   },
-  collectJobResults: async () => scenario.results ?? { metrics: {}, outputs: {} },
+  collectJobResults: async () => scenario.results ?? { metrics: {}, steps: {}, outputs: {} },
 });
 
 runner.run();
