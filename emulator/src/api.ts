@@ -127,4 +127,13 @@ export interface EmulatorInspector {
   datastoreBlobs(): Promise<Array<{ readonly name: string; readonly etag: string }>>;
   /** Metrics logged for a run (MLflow run id = job name): last value per key. */
   metrics(runId: string): Record<string, number>;
+  /** The versions of a registered model as GET returns them, oldest first; [] when there is no such model. */
+  modelVersions(name: string): Array<Record<string, unknown>>;
+  /**
+   * An online endpoint as GET returns it (properties.traffic, properties.provisioningState...), with
+   * properties.mirrorTraffic as API versions after 2022-10-01 show it; undefined when it does not exist.
+   */
+  onlineEndpoint(name: string): Record<string, unknown> | undefined;
+  /** The deployments of an online endpoint as GET returns them, oldest first; [] when the endpoint does not exist. */
+  onlineDeployments(endpointName: string): Array<Record<string, unknown>>;
 }

@@ -171,6 +171,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         job: (name) => azureMl.inspect.job(name),
         jobNames: () => azureMl.inspect.jobNames(),
         metrics: (runId) => azureMl.inspect.metrics(runId),
+        modelVersions: (name) => azureMl.inspect.modelVersions(name),
+        onlineEndpoint: (name) => azureMl.inspect.onlineEndpoint(name),
+        onlineDeployments: (endpointName) => azureMl.inspect.onlineDeployments(endpointName),
         datastoreBlobs: async () => {
           const blobs: Array<{ name: string; etag: string }> = [];
           for await (const blob of storage.client.getContainerClient(storage.defaultContainer).listBlobsFlat()) {

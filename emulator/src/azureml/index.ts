@@ -3,31 +3,38 @@ import type { EmulatorContext } from '../context';
 import type { EmulatorInspector } from '../api';
 import { registerAssetRoutes } from './arm/assets';
 import { registerJobRoutes } from './arm/jobs';
+import { modelVersionResource, registerModelRoutes } from './arm/models';
 import { registerWorkspaceRoutes } from './arm/workspace';
 import { registerDiscoveryRoute } from './dataplane/discovery';
 import { registerHistoryRoutes } from './dataplane/history';
 import { registerMlflowRoutes } from './dataplane/mlflow';
+import { registerOnlineEndpoints } from './endpoints';
 import { JobManager } from './jobs/manager';
+import { ModelStore } from './models/store';
 import { AzureMlService } from './service';
 import { latestMetrics } from './tracking';
 
 /** What the Azure ML module gives back to the emulator assembly. */
 export interface AzureMlModule {
-  readonly inspect: Pick<EmulatorInspector, 'job' | 'jobNames' | 'metrics'>;
+  readonly inspect: Pick<EmulatorInspector, 'job' | 'jobNames' | 'metrics' | 'modelVersions' | 'onlineEndpoint' | 'onlineDeployments'>;
   stop(): Promise<void>;
 }
 
 /**
  * The Azure Machine Learning service of the emulator: the ARM API 2022-10-01 of one workspace (workspace, computes,
- * datastores, code/environment/data/component assets, jobs that really run locally) and its data plane (discovery,
- * MLflow tracking, run history). Everything is in memory except logs and outputs, which go to storage.
+ * datastores, code/environment/data/component assets, jobs that really run locally, models, online endpoints and
+ * deployments) and its data plane (discovery, MLflow tracking, run history). Everything is in memory except logs and
+ * outputs, which go to storage.
  */
 export function registerAzureMl(router: Router, ctx: EmulatorContext): AzureMlModule {
   const svc = new AzureMlService(ctx);
   const jobs = new JobManager(svc);
+  const models = new ModelStore();
   registerWorkspaceRoutes(router, svc);
   registerAssetRoutes(router, svc);
   registerJobRoutes(router, svc, jobs);
+  registerModelRoutes(router, svc, models);
+  const endpoints = registerOnlineEndpoints(router, svc, models);
   registerDiscoveryRoute(router, svc);
   registerMlflowRoutes(router, svc);
   registerHistoryRoutes(router, svc);
@@ -42,9 +49,15 @@ export function registerAzureMl(router: Router, ctx: EmulatorContext): AzureMlMo
         const run = svc.tracking.run(runId);
         return run ? Object.fromEntries(latestMetrics(run).map((m) => [m.key, m.value])) : {};
       },
+      modelVersions: (name) => {
+        const container = models.container(name);
+        return container ? [...container.versions.values()].sort((a, b) => a.seq - b.seq).map((v) => structuredClone(modelVersionResource(svc, v))) : [];
+      },
+      onlineEndpoint: (name) => endpoints.inspect.onlineEndpoint(name),
+      onlineDeployments: (endpointName) => endpoints.inspect.onlineDeployments(endpointName),
     },
     stop: async () => {
-      await jobs.stop();
+      await Promise.all([jobs.stop(), endpoints.stop()]);
     },
   };
 }
