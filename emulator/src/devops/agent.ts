@@ -69,6 +69,8 @@ export interface AgentTaskRun {
   readonly sourcesDirectory?: string;
   /** Every log line (masked) as it is produced. */
   readonly onLine?: (line: string) => void;
+  /** The step's display name (`displayName:` of a YAML step) for the Starting/Finishing lines; default: task.json's instanceNameFormat. */
+  readonly displayName?: string;
 }
 
 export interface AgentAttachment {
@@ -264,7 +266,7 @@ export function startTask(run: AgentTaskRun): RunningTask {
     show(line);
   };
 
-  const stepName = instanceName(definition, inputs);
+  const stepName = run.displayName ?? instanceName(definition, inputs);
   const version = definition.version ? `${definition.version.Major}.${definition.version.Minor}.${definition.version.Patch}` : '';
   for (const line of [
     `##[section]Starting: ${stepName}`,
