@@ -13,6 +13,7 @@ export * from './pipeline/secrets';
 export * from './pipeline/lineage';
 export * from './pipeline/proxy';
 export * from './pipeline/taskIdentity';
+export * from './pipeline/artifacts';
 
 // Azure: connection, credential, HTTP, workspace
 export * from './azure/connection';

@@ -53,12 +53,16 @@ export function listOnlineDeployments(workspace: EndpointAccess, endpointName: s
 
 /**
  * The deployment that takes the most live traffic (mirrored traffic does not count), or undefined when no deployment
- * takes any. Equal shares go to the name that sorts first, so the answer is stable; `tied` says it happened.
+ * takes any. Equal shares go to the name that sorts first, so the answer is stable; `tied` says it happened and
+ * `tiedWith` names the other deployments with the same share.
  */
-export function trafficLeader(endpoint: OnlineEndpointResource): { readonly deployment: string; readonly percent: number; readonly tied: boolean } | undefined {
+export function trafficLeader(
+  endpoint: OnlineEndpointResource,
+): { readonly deployment: string; readonly percent: number; readonly tied: boolean; readonly tiedWith: readonly string[] } | undefined {
   const shares = Object.entries(endpoint.properties?.traffic ?? {}).filter(([, percent]) => percent > 0);
   if (shares.length === 0) return undefined;
   shares.sort(([a, pa], [b, pb]) => pb - pa || a.localeCompare(b));
   const [deployment, percent] = shares[0]!;
-  return { deployment, percent, tied: shares.length > 1 && shares[1]![1] === percent };
+  const tiedWith = shares.slice(1).filter(([, other]) => other === percent).map(([name]) => name);
+  return { deployment, percent, tied: tiedWith.length > 0, tiedWith };
 }

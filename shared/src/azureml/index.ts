@@ -2,4 +2,6 @@
 export * from './resources';
 export * from './jobs';
 export * from './models';
+export * from './modelMetrics';
 export * from './endpoints';
+export * from './workspaceInputs';

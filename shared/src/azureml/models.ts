@@ -5,6 +5,15 @@ import type { WorkspaceClient } from '../azure/workspace';
 
 export type ModelType = 'custom_model' | 'mlflow_model' | 'triton_model';
 
+/** The model types of Azure ML (the `type` of `az ml model create`), as the CLI sends them in `modelType`. */
+export const MODEL_TYPES: readonly ModelType[] = ['custom_model', 'mlflow_model', 'triton_model'];
+
+/** True when two model types are the same: the service may answer `CustomModel` for the `custom_model` it was sent. */
+export function sameModelType(a: string | null | undefined, b: string | null | undefined): boolean {
+  const normalize = (type: string | null | undefined): string => (type || 'custom_model').toLowerCase().replace(/[_-]/g, '');
+  return normalize(a) === normalize(b);
+}
+
 export interface ModelVersionProperties {
   readonly modelType?: string;
   readonly modelUri?: string;
@@ -55,6 +64,30 @@ export function modelContainerPath(workspace: Pick<WorkspaceClient, 'workspaceAr
 
 export function modelVersionPath(workspace: Pick<WorkspaceClient, 'workspaceArmPath'>, name: string, version: string): string {
   return `${modelContainerPath(workspace, name)}/versions/${encodeURIComponent(version)}`;
+}
+
+export interface ModelContainerProperties {
+  readonly description?: string | null;
+  readonly tags?: Readonly<Record<string, string>> | null;
+  readonly properties?: Readonly<Record<string, string>> | null;
+  readonly isArchived?: boolean;
+  /** The newest version (read-only, set by the service). */
+  readonly latestVersion?: string | null;
+  /** The next integer version the service suggests for an auto-numbered registration (read-only). */
+  readonly nextVersion?: string | null;
+}
+
+export type ModelContainerResource = ArmResource<ModelContainerProperties>;
+
+/** A model (its container), or undefined when no version of it was ever registered. */
+export function getModelContainer(workspace: ModelAccess, name: string, signal?: AbortSignal): Promise<ModelContainerResource | undefined> {
+  return getIfExists<ModelContainerResource>(workspace, modelContainerPath(workspace, name), signal);
+}
+
+/** The model version's page in Azure ML studio (the link the studio itself uses). */
+export function modelStudioUrl(workspace: Pick<WorkspaceClient, 'workspaceArmPath' | 'connection'>, name: string, version: string): string {
+  const query = new URLSearchParams({ wsid: workspace.workspaceArmPath, tid: workspace.connection.tenantId });
+  return `https://ml.azure.com/model/${encodeURIComponent(name)}:${encodeURIComponent(version)}/details?${query.toString()}`;
 }
 
 /** One model version, or undefined when it does not exist. */

@@ -1,0 +1,76 @@
+/**
+ * The mock-runner script of the Register L0 tests (MockTestRunner spawns it): sets up what the agent would (inputs,
+ * variables, an AzureRM service connection), replaces the network edge of the task with fakes, and runs the task's
+ * tsc output (tasks/AzureMLRegisterModel/dist/index.js).
+ *
+ * Faked: shared's openWorkspace/createCredential (an in-memory workspace, see fakeWorkspace.ts) and openDatastore.
+ * Everything else (inputs, checks, lineage, idempotency, model.json, artifact, build tag, summary) is the real code.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { createFakeWorkspace, Recorder } from './fakeWorkspace';
+import { CONNECTION_ID, FAKE, type RegisterScenario, SCENARIO_VARIABLE } from './scenario';
+
+function repositoryPath(relative: string): string {
+  for (let folder = __dirname; ; folder = path.dirname(folder)) {
+    const candidate = path.join(folder, relative);
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(folder) === folder) return path.resolve(relative);
+  }
+}
+
+const scenario = JSON.parse(process.env[SCENARIO_VARIABLE] ?? '{}') as RegisterScenario;
+
+// What the agent sets before the task starts (task-lib reads some of it when it loads).
+const env = process.env;
+env['AGENT_TEMPDIRECTORY'] = scenario.tempDirectory;
+env['SYSTEM_DEFAULTWORKINGDIRECTORY'] = scenario.sourcesDirectory;
+env['BUILD_SOURCESDIRECTORY'] = scenario.sourcesDirectory;
+for (const [name, value] of Object.entries(scenario.variables ?? {})) env[name.replace(/[. ]/g, '_').toUpperCase()] = value;
+const id = CONNECTION_ID;
+env[`ENDPOINT_URL_${id}`] = 'https://management.azure.com/';
+env[`ENDPOINT_AUTH_${id}`] = JSON.stringify({ scheme: 'ServicePrincipal', parameters: {} });
+env[`ENDPOINT_AUTH_SCHEME_${id}`] = 'ServicePrincipal';
+env[`ENDPOINT_AUTH_PARAMETER_${id}_SERVICEPRINCIPALID`] = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+env[`ENDPOINT_AUTH_PARAMETER_${id}_SERVICEPRINCIPALKEY`] = 'l0-register-client-secret';
+env[`ENDPOINT_AUTH_PARAMETER_${id}_AUTHENTICATIONTYPE`] = 'spnKey';
+env[`ENDPOINT_AUTH_PARAMETER_${id}_TENANTID`] = FAKE.tenantId;
+env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = FAKE.subscriptionId;
+env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONNAME`] = 'L0 subscription';
+env[`ENDPOINT_DATA_${id}_ENVIRONMENT`] = 'AzureCloud';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { TaskMockRunner } = require('azure-pipelines-task-lib/mock-run') as typeof import('azure-pipelines-task-lib/mock-run');
+const runner = new TaskMockRunner(repositoryPath('tasks/AzureMLRegisterModel/dist/index.js'));
+for (const [name, value] of Object.entries(scenario.inputs)) runner.setInput(name, value);
+
+// The real library, loaded before the mocks are enabled; the task gets it with its network edge replaced.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const shared = require('@azureml-mlops/shared') as typeof import('@azureml-mlops/shared');
+const recorder = new Recorder(scenario.recordFile);
+let fake: ReturnType<typeof createFakeWorkspace> | undefined;
+
+runner.registerMock('@azureml-mlops/shared', {
+  ...shared,
+  createCredential: () => ({ getToken: async () => ({ token: 'fake-access-token', expiresOnTimestamp: Date.now() + 3_600_000 }) }),
+  openWorkspace: async (options: { connection: unknown; resourceGroup?: string; workspaceName?: string }) => {
+    if (options.resourceGroup !== FAKE.resourceGroup || options.workspaceName !== FAKE.workspaceName) {
+      throw new shared.InputError('workspace', `the fake workspace is ${FAKE.resourceGroup}/${FAKE.workspaceName}, not ${options.resourceGroup}/${options.workspaceName}`, 'Fix the scenario');
+    }
+    fake = createFakeWorkspace(
+      scenario,
+      options.connection,
+      recorder,
+      (method, url, status, code, message) => new shared.AzureRequestError(method, url, status, code, message),
+      (message) => new shared.TaskError(message),
+    );
+    return fake.workspace;
+  },
+  openDatastore: (...args: [unknown, string, string, string | undefined]) => {
+    if (!fake) throw new Error('openDatastore before openWorkspace');
+    return fake.openDatastore(...args);
+  },
+});
+
+runner.run();
