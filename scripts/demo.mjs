@@ -1,9 +1,14 @@
-// npm start (after the build): the demo. Starts the local Azure emulator, runs the BUNDLED AzureMLTrain task on the
-// diabetes sample exactly as the Azure Pipelines agent would (INPUT_*, ENDPOINT_*, SYSTEM_* environment, a workload
-// identity federation service connection), prints the task's log and its output variables, and exits 0 when the
-// task succeeded. Nothing here talks to the internet or to Azure.
+// npm start (after the build): the demo. Starts the local Azure emulator and runs the sample's pipeline,
+// samples/diabetes/azure-pipelines.yml, with the local pipeline runner: every task step is the BUNDLED task run
+// exactly as the Azure Pipelines agent runs it (INPUT_*, ENDPOINT_*, SYSTEM_* environment, a workload identity
+// federation service connection), with output variables passed between steps.
+//
+// The pipeline runs twice on one emulator:
+//   1. alpha 0.5: the first model has no baseline, so the gate promotes it and it is registered as version 1;
+//   2. alpha 500 (a deliberately weaker setting, passed to the job through the Train task's overrides): the gate
+//      compares it with version 1, rejects it, and the Register step is skipped by its condition.
+// The demo exits 0 when both runs did exactly that. Nothing here talks to the internet or to Azure.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -11,61 +16,85 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { startEmulator } = require(path.join(repoRoot, 'emulator/dist/index.js'));
-const { runTask } = require(path.join(repoRoot, 'emulator/dist/devops/agent.js'));
+const { runPipeline, stepResult } = require(path.join(repoRoot, 'emulator/dist/devops/pipelineRunner.js'));
+const { consoleReporter } = require(path.join(repoRoot, 'emulator/dist/devops/pipelineConsole.js'));
 
-const CONNECTION_ID = 'azureml-demo-connection';
-const trainTaskDir = path.join(repoRoot, 'build/extension/tasks/AzureMLTrain');
+const PIPELINE = 'samples/diabetes/azure-pipelines.yml';
+const MODEL_NAME = 'diabetes-ridge';
 
 function banner(text) {
-  console.log(`\n=== ${text} ${'='.repeat(Math.max(0, 100 - text.length))}`);
+  console.log(`\n${'='.repeat(110)}\n${text}\n${'='.repeat(110)}`);
+}
+
+/** Two runs of one pipeline definition: their own build id and number, as Azure Pipelines gives them. */
+function runVariables(run) {
+  const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+  return { 'Build.BuildId': String(1841 + run), 'Build.BuildNumber': `${today}.${run}` };
+}
+
+async function runOnce(emulator, run, title, parameters) {
+  banner(title);
+  const result = await runPipeline({
+    pipelineFile: PIPELINE,
+    repositoryRoot: repoRoot,
+    parameters,
+    variables: runVariables(run),
+    serviceConnections: (name) => ({ id: name, env: emulator.connectionEnv(name, 'workloadIdentity') }),
+    onEvent: consoleReporter(),
+  });
+  return result;
+}
+
+function outputsOf(result, step) {
+  return stepResult(result, 'CI', 'Train', step)?.outputs ?? {};
 }
 
 async function main() {
-  if (!fs.existsSync(path.join(trainTaskDir, 'index.js'))) {
-    throw new Error(`${path.relative(repoRoot, trainTaskDir)} is not built: run "npm run build" first (npm start does).`);
+  for (const task of ['AzureMLTrain', 'AzureMLEvaluate', 'AzureMLRegisterModel']) {
+    if (!fs.existsSync(path.join(repoRoot, 'build/extension/tasks', task, 'index.js'))) {
+      throw new Error(`build/extension/tasks/${task} is not built: run "npm run build" first (npm start does).`);
+    }
   }
   banner('Starting the local Azure emulator');
   const emulator = await startEmulator();
-  const workFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'azureml-demo-agent-'));
+  const problems = [];
   try {
     console.log(`Azure Resource Manager, Entra ID and the Azure ML data plane: ${emulator.url}`);
-    console.log(`Workspace: ${emulator.workspaceName} in resource group ${emulator.resourceGroup}`);
-    console.log('Service connection: Azure Resource Manager, workload identity federation (OIDC from the pipeline)');
+    console.log(`Workspace ${emulator.workspaceName} in resource group ${emulator.resourceGroup}; service connection: workload identity federation.`);
 
-    banner('AzureMLTrain@1: samples/diabetes/train-job.yml');
-    const result = await runTask({
-      taskDir: trainTaskDir,
-      sourcesDirectory: repoRoot,
-      workingDirectory: workFolder,
-      inputs: {
-        azureSubscription: CONNECTION_ID,
-        resourceGroup: emulator.resourceGroup,
-        workspace: emulator.workspaceName,
-        jobFile: 'samples/diabetes/train-job.yml',
-        tags: 'demo=npm-start',
-      },
-      variables: { 'Build.DefinitionName': 'diabetes-train', 'System.StageName': 'Train', 'System.JobDisplayName': 'Train model' },
-      env: emulator.connectionEnv(CONNECTION_ID, 'workloadIdentity'),
-      onLine: (line) => console.log(`  | ${line}`),
-    });
+    const first = await runOnce(emulator, 1, `Run 1 of ${PIPELINE}: alpha 0.5`, { alpha: '0.5' });
+    const second = await runOnce(emulator, 2, `Run 2 of ${PIPELINE}: alpha 500, a deliberately weaker model`, { alpha: '500' });
 
-    banner(`Task result: ${result.result}`);
-    const outputs = Object.entries(result.outputs);
-    if (outputs.length > 0) {
-      console.log('Output variables:');
-      for (const [name, value] of outputs) console.log(`  ${name} = ${value}`);
+    banner('What happened');
+    for (const [label, result] of [['Run 1', first], ['Run 2', second]]) {
+      const train = outputsOf(result, 'train');
+      const evaluate = outputsOf(result, 'evaluate');
+      const register = outputsOf(result, 'register');
+      const metrics = JSON.parse(train.Metrics ?? '{}');
+      console.log(`${label}: pipeline ${result.result}; job ${train.JobName ?? '?'} trained with mse=${metrics.mse?.toFixed(2)} r2=${metrics.r2?.toFixed(4)}`);
+      console.log(`  gate: ShouldRegister=${evaluate.ShouldRegister ?? '?'} - ${evaluate.Decision ?? 'no decision'}`);
+      console.log(register.ModelVersion ? `  registered ${register.ModelName}:${register.ModelVersion} (${register.ModelId})` : '  not registered: the Register step was skipped by its condition');
     }
-    if (result.result !== 'Succeeded') {
-      for (const error of result.errors) console.error(`error: ${error}`);
-      return 1;
+    const versions = emulator.inspect.modelVersions(MODEL_NAME).map((v) => v.name);
+    console.log(`Model ${MODEL_NAME} in the workspace: ${versions.length} version(s): ${versions.join(', ')}`);
+
+    const isSuccess = (result) => result.result === 'Succeeded' || result.result === 'SucceededWithIssues';
+    if (!isSuccess(first) || outputsOf(first, 'evaluate').ShouldRegister !== 'true' || outputsOf(first, 'register').ModelVersion !== '1') {
+      problems.push('run 1 should have promoted and registered the first model as version 1');
     }
-    const metrics = JSON.parse(result.outputs.Metrics ?? '{}');
-    console.log(`\nThe training run computed mse=${metrics.mse} and r2=${metrics.r2} on the held-out diabetes rows.`);
-    return 0;
+    if (!isSuccess(second) || outputsOf(second, 'evaluate').ShouldRegister !== 'false' || outputsOf(second, 'register').ModelVersion !== undefined) {
+      problems.push('run 2 should have been rejected by the gate and not registered');
+    }
+    if (versions.length !== 1) problems.push(`the workspace should hold one version of ${MODEL_NAME}, not ${versions.length}`);
   } finally {
-    fs.rmSync(workFolder, { recursive: true, force: true });
     await emulator.stop();
   }
+  if (problems.length > 0) {
+    for (const problem of problems) console.error(`demo failed: ${problem}`);
+    return 1;
+  }
+  console.log('\nThe better model was promoted and registered; the weaker one was rejected by the gate and not registered.');
+  return 0;
 }
 
 main().then(

@@ -12,6 +12,7 @@ import {
   lineageTags,
   parseOverrides,
   readAzureRmConnectionInput,
+  readWorkspaceInputs,
   taskLibEnvironment,
 } from '@azureml-mlops/shared';
 
@@ -75,17 +76,13 @@ export interface TrainParameters {
 }
 
 const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
-/** ARM resource group names: letters, digits, '_', '-', '.', '(' and ')', at most 90, not ending with '.'. */
-const RESOURCE_GROUP = /^[-\p{L}\p{N}_.()]{0,89}[-\p{L}\p{N}_()]$/u;
-/** Azure ML workspace names: 3 to 33 letters, digits, '-' and '_', starting with a letter or digit. */
-const WORKSPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{2,32}$/;
 /** Inputs that shape a new job, so they mean nothing when re-attaching to one. */
 const SUBMISSION_ONLY_INPUTS = [INPUTS.overrides, INPUTS.experimentName, INPUTS.displayName, INPUTS.tags] as const;
 
 export function readParameters(env: AgentEnvironment = taskLibEnvironment): TrainParameters {
   const inputs = new InputReader(env);
   const connection = readAzureRmConnectionInput(INPUTS.connection, env);
-  const workspace = readWorkspace(inputs, connection);
+  const workspace: WorkspaceScope = readWorkspaceInputs(inputs, connection, { resourceGroup: INPUTS.resourceGroup, workspace: INPUTS.workspace });
 
   const jobFile = inputs.path(INPUTS.jobFile, { kind: 'file' });
   const jobName = inputs.optionalString(INPUTS.jobName);
@@ -163,51 +160,6 @@ function readSubmission(inputs: InputReader, env: AgentEnvironment, jobFile: str
     displayName: inputs.optionalString(INPUTS.displayName),
     tags,
   };
-}
-
-function readWorkspace(inputs: InputReader, connection: AzureRmConnection): WorkspaceScope {
-  const scope = connection.workspaceScope;
-  const resourceGroup = inputs.optionalString(INPUTS.resourceGroup);
-  const workspaceName = inputs.optionalString(INPUTS.workspace);
-  if (resourceGroup !== undefined && !RESOURCE_GROUP.test(resourceGroup)) {
-    throw new InputError(
-      INPUTS.resourceGroup,
-      `'${resourceGroup}' is not a valid resource group name`,
-      "Use up to 90 letters, digits, '_', '-', '.', '(' and ')', not ending with '.'",
-    );
-  }
-  if (workspaceName !== undefined && !WORKSPACE_NAME.test(workspaceName)) {
-    throw new InputError(
-      INPUTS.workspace,
-      `'${workspaceName}' is not a valid Azure ML workspace name`,
-      "Use 3 to 33 letters, digits, '-' and '_', starting with a letter or digit (the name, not the id or URL)",
-    );
-  }
-  // A connection scoped to a workspace can only reach that workspace: naming another one is a mistake to report now.
-  if (scope) {
-    if (resourceGroup !== undefined && resourceGroup.toLowerCase() !== scope.resourceGroup.toLowerCase()) {
-      throw scopedConnectionMismatch(INPUTS.resourceGroup, resourceGroup, connection);
-    }
-    if (workspaceName !== undefined && workspaceName.toLowerCase() !== scope.workspaceName.toLowerCase()) {
-      throw scopedConnectionMismatch(INPUTS.workspace, workspaceName, connection);
-    }
-  }
-  const finalResourceGroup = resourceGroup ?? scope?.resourceGroup;
-  const finalWorkspace = workspaceName ?? scope?.workspaceName;
-  const fixMissing = (input: string): string =>
-    `Set '${input}', or use a service connection scoped to the Azure ML workspace (its scope level 'Machine Learning Workspace')`;
-  if (finalResourceGroup === undefined) throw new InputError(INPUTS.resourceGroup, 'a value is required', fixMissing(INPUTS.resourceGroup));
-  if (finalWorkspace === undefined) throw new InputError(INPUTS.workspace, 'a value is required', fixMissing(INPUTS.workspace));
-  return { subscriptionId: connection.subscriptionId, resourceGroup: finalResourceGroup, workspaceName: finalWorkspace };
-}
-
-function scopedConnectionMismatch(input: string, value: string, connection: AzureRmConnection): InputError {
-  const scope = connection.workspaceScope!;
-  return new InputError(
-    input,
-    `is '${value}', but the service connection '${connection.id}' is scoped to the Azure ML workspace '${scope.workspaceName}' in resource group '${scope.resourceGroup}' and can reach no other`,
-    `Remove '${input}' to use the connection's workspace, or choose a connection scoped to the subscription`,
-  );
 }
 
 /** `jobs/train.yml` for a file inside the sources folder; the absolute path otherwise. */

@@ -13,16 +13,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { AuthScheme, Emulator } from '@azureml-mlops/emulator';
+import { repositoryPath } from '../../support/repository';
 import { type AgentTaskResult, type RunningTask, startTask } from '@azureml-mlops/emulator/dist/devops/agent';
 
-/** A file or folder of the repository, looked for upwards from here (tests run from tests/dist). */
-export function repositoryPath(relative: string): string {
-  for (let folder = __dirname; ; folder = path.dirname(folder)) {
-    const candidate = path.join(folder, relative);
-    if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(folder) === folder) return path.resolve(relative);
-  }
-}
+export { REPOSITORY_ROOT, repositoryPath } from '../../support/repository';
 
 export const TRAIN_TASK_DIR = repositoryPath('build/extension/tasks/AzureMLTrain');
 /** The diabetes sample: train-job.yml, src/train.py, data/diabetes.csv, environment/conda.yml. */

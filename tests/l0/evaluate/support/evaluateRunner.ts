@@ -4,18 +4,10 @@
  * fakeWorkspace.ts, and runs the task's tsc output (tasks/AzureMLEvaluate/dist/index.js). Everything else is real.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import { createFakeWorkspace } from './fakeWorkspace';
 import { CONNECTION_ID, type EvaluateScenario, FAKE, SCENARIO_VARIABLE } from './scenario';
-
-function repositoryPath(relative: string): string {
-  for (let folder = __dirname; ; folder = path.dirname(folder)) {
-    const candidate = path.join(folder, relative);
-    if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(folder) === folder) return path.resolve(relative);
-  }
-}
+import { repositoryPath } from '../../../support/repository';
 
 const scenario = JSON.parse(process.env[SCENARIO_VARIABLE] ?? '{}') as EvaluateScenario;
 

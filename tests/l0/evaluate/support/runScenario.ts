@@ -5,14 +5,7 @@ import * as path from 'node:path';
 import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
 
 import { CONNECTION_ID, type EvaluateScenario, FAKE, type RecordedCall, SCENARIO_VARIABLE } from './scenario';
-
-function repositoryPath(relative: string): string {
-  for (let folder = __dirname; ; folder = path.dirname(folder)) {
-    const candidate = path.join(folder, relative);
-    if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(folder) === folder) return path.resolve(relative);
-  }
-}
+import { repositoryPath } from '../../../support/repository';
 
 export const WORKSPACE_INPUTS = { azureSubscription: CONNECTION_ID, resourceGroup: FAKE.resourceGroup, workspace: FAKE.workspaceName } as const;
 

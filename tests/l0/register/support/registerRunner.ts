@@ -6,19 +6,10 @@
  * Faked: shared's openWorkspace/createCredential (an in-memory workspace, see fakeWorkspace.ts) and openDatastore.
  * Everything else (inputs, checks, lineage, idempotency, model.json, artifact, build tag, summary) is the real code.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import { createFakeWorkspace, Recorder } from './fakeWorkspace';
 import { CONNECTION_ID, FAKE, type RegisterScenario, SCENARIO_VARIABLE } from './scenario';
-
-function repositoryPath(relative: string): string {
-  for (let folder = __dirname; ; folder = path.dirname(folder)) {
-    const candidate = path.join(folder, relative);
-    if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(folder) === folder) return path.resolve(relative);
-  }
-}
+import { repositoryPath } from '../../../support/repository';
 
 const scenario = JSON.parse(process.env[SCENARIO_VARIABLE] ?? '{}') as RegisterScenario;
 

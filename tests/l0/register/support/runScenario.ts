@@ -6,16 +6,9 @@ import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
 
 import type { FakeRecord } from './fakeWorkspace';
 import { CONNECTION_ID, FAKE, type RegisterScenario, SCENARIO_VARIABLE } from './scenario';
+import { repositoryPath, REPOSITORY_ROOT } from '../../../support/repository';
+export { repositoryPath, REPOSITORY_ROOT } from '../../../support/repository';
 
-export function repositoryPath(relative: string): string {
-  for (let folder = __dirname; ; folder = path.dirname(folder)) {
-    const candidate = path.join(folder, relative);
-    if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(folder) === folder) return path.resolve(relative);
-  }
-}
-
-export const REPOSITORY_ROOT = path.dirname(path.dirname(repositoryPath('samples/diabetes')));
 export const BASE_INPUTS = { azureSubscription: CONNECTION_ID, resourceGroup: FAKE.resourceGroup, workspace: FAKE.workspaceName, modelName: 'diabetes-ridge' } as const;
 
 export interface L0Result {

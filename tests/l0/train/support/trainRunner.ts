@@ -6,19 +6,10 @@
  * Faked: shared's openWorkspace/createCredential (an in-memory workspace, see fakeWorkspace.ts) and the task's
  * ./wait module (waitForJob resolves with the scenario's outcome). Everything else is the real code.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import { createFakeWorkspace, Recorder } from './fakeWorkspace';
 import { CONNECTION_ID, FAKE, SCENARIO_VARIABLE, type TrainScenario } from './scenario';
-
-function repositoryPath(relative: string): string {
-  for (let folder = __dirname; ; folder = path.dirname(folder)) {
-    const candidate = path.join(folder, relative);
-    if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(folder) === folder) return path.resolve(relative);
-  }
-}
+import { repositoryPath } from '../../../support/repository';
 
 const scenario = JSON.parse(process.env[SCENARIO_VARIABLE] ?? '{}') as TrainScenario;
 
