@@ -76,7 +76,11 @@ export interface Emulator {
   readonly url: string;
   /** PEM of the emulator's CA: child processes need NODE_EXTRA_CA_CERTS=<this path>. */
   readonly caCertPath: string;
-  /** http://127.0.0.1:<port>: tunnels *.blob.core.windows.net to Azurite. */
+  /**
+   * http://127.0.0.1:<port>, the agent's proxy: tunnels *.blob.core.windows.net to Azurite and the online endpoints'
+   * scoring hosts (`<endpoint>.<region>.inference.ml.azure.com`, `<compute>.<region>.cloudapp.azure.com`) to their
+   * front end.
+   */
   readonly proxyUrl: string;
   readonly tenantId: string;
   readonly subscriptionId: string;
@@ -136,4 +140,23 @@ export interface EmulatorInspector {
   onlineEndpoint(name: string): Record<string, unknown> | undefined;
   /** The deployments of an online endpoint as GET returns them, oldest first; [] when the endpoint does not exist. */
   onlineDeployments(endpointName: string): Array<Record<string, unknown>>;
+  /**
+   * Scoring requests each deployment of an online endpoint answered through its scoring URI, by deployment name:
+   * `routed` (by traffic or by the azureml-model-deployment header), `mirrored` (copies of live traffic), `failed`
+   * (routed requests answered with anything but 2xx); {} when the endpoint does not exist.
+   */
+  scoringRequests(endpointName: string): Record<string, { readonly routed: number; readonly mirrored: number; readonly failed: number }>;
+  /** Process ids of the inference servers running for an online endpoint's deployments (one per instance), by deployment name. */
+  inferenceServerPids(endpointName: string): Record<string, number[]>;
+  /** The workspace's container registry: ARM id, name and login server (`<name>.azurecr.io`). */
+  containerRegistry(): { readonly id: string; readonly name: string; readonly loginServer: string };
+  /**
+   * ACR Tasks runs of the registry, newest first, as GET returns them (properties.status, outputImages...), each with
+   * the `request` it was scheduled with (secret build arguments shown as ***).
+   */
+  containerRegistryRuns(): Array<Record<string, unknown>>;
+  /** The whole log of an ACR run ('' when there is no such run). */
+  containerRegistryRunLog(runId: string): Promise<string>;
+  /** The images of a repository of the registry (`az acr repository show-manifests`): digest, tags, pushing run. */
+  containerImages(repository: string): Array<{ readonly digest: string; readonly tags: readonly string[]; readonly runId: string | undefined; readonly createdTime: string }>;
 }

@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Emulator, EmulatorOptions } from './api';
 import { registerAzureMl } from './azureml';
+import { startScoringServer } from './azureml/serving/scoringServer';
+import { ScoringTunnel } from './azureml/serving/scoringTunnel';
 import { buildConfig, defaultDatastoreContainer, storageAccountName } from './config';
+import { registerContainerRegistry } from './containerRegistry';
 import type { EmulatorContext } from './context';
 import { registerDevOpsOidc } from './devops/oidc';
 import { DevOpsOrganization } from './devops/organization';
@@ -21,7 +24,7 @@ import { createSigningKey } from './identity/signingKey';
 import { startAzurite } from './storage/azurite';
 import { blobHost, createStorageService } from './storage/storageService';
 import { startStorageProxy } from './storage/proxy';
-import { issueEndpointTls, prepareStorageTls } from './tls/certificates';
+import { issueEndpointTls, issueScoringTls, prepareStorageTls } from './tls/certificates';
 
 export * from './api';
 export type { EmulatorContext, EmulatorConfig, StorageService, TokenService } from './context';
@@ -72,7 +75,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       createSigningKey('emulated Entra ID token signing'),
       createSigningKey('emulated Azure DevOps OIDC token signing'),
     ]);
-    const tls = { ...storageTls, ...endpointTls };
+    const tls = { ...storageTls, ...endpointTls, scoring: issueScoringTls(storageTls.ca, config.location, endpointTls.server) };
 
     const router = new Router();
     const faults = new FaultInjector();
@@ -106,7 +109,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     registerManagedIdentity({ router, directory, tokens, identityHeader });
     registerDevOpsOidc({ router, organization, oidcTokenLifetimeSeconds: config.oidcTokenLifetimeSeconds });
 
-    const proxy = await startStorageProxy({ storageHost: blobHost(accountName), azuritePort: azurite.port, debug });
+    // The agent's proxy also reaches the online endpoints' scoring hosts, once their server runs (below).
+    const scoringTunnel = new ScoringTunnel();
+    const proxy = await startStorageProxy({ storageHost: blobHost(accountName), azuritePort: azurite.port, tunnels: [scoringTunnel], debug });
     cleanups.push(() => proxy.close());
     const storage = createStorageService({
       accountName,
@@ -120,8 +125,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     await Promise.all([storage.defaultContainer, storage.artifactsContainer].map((c) => storage.client.getContainerClient(c).createIfNotExists()));
 
     const ctx: EmulatorContext = { config, baseUrl, stateDir, caCertPath: tls.caCertPath, storage, tokens, debug };
-    const azureMl = registerAzureMl(router, ctx);
+    const azureMl = registerAzureMl(router, ctx, {
+      verifyEntraToken: (authorization) => {
+        const check = tokens!.validate(authorization, 'dataPlane');
+        return check.ok ? { audience: check.principal.audience } : undefined;
+      },
+    });
     cleanups.push(() => azureMl.stop());
+    const scoringServer = await startScoringServer({ tls: tls.scoring, handle: azureMl.scoring.handle });
+    cleanups.push(() => scoringServer.close());
+    scoringTunnel.attach(azureMl.scoring, scoringServer.port);
+    const containerRegistry = registerContainerRegistry(router, ctx);
+    cleanups.push(() => containerRegistry.stop());
 
     const environment: ConnectionEnvironment = {
       baseUrl,
@@ -174,6 +189,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         modelVersions: (name) => azureMl.inspect.modelVersions(name),
         onlineEndpoint: (name) => azureMl.inspect.onlineEndpoint(name),
         onlineDeployments: (endpointName) => azureMl.inspect.onlineDeployments(endpointName),
+        scoringRequests: (endpointName) => azureMl.inspect.scoringRequests(endpointName),
+        inferenceServerPids: (endpointName) => azureMl.inspect.inferenceServerPids(endpointName),
+        ...containerRegistry.inspect,
         datastoreBlobs: async () => {
           const blobs: Array<{ name: string; etag: string }> = [];
           for await (const blob of storage.client.getContainerClient(storage.defaultContainer).listBlobsFlat()) {

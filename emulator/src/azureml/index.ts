@@ -9,6 +9,7 @@ import { registerDiscoveryRoute } from './dataplane/discovery';
 import { registerHistoryRoutes } from './dataplane/history';
 import { registerMlflowRoutes } from './dataplane/mlflow';
 import { registerOnlineEndpoints } from './endpoints';
+import type { EntraTokenCheck, ScoringGateway } from './serving/scoringGateway';
 import { JobManager } from './jobs/manager';
 import { ModelStore } from './models/store';
 import { AzureMlService } from './service';
@@ -16,8 +17,18 @@ import { latestMetrics } from './tracking';
 
 /** What the Azure ML module gives back to the emulator assembly. */
 export interface AzureMlModule {
-  readonly inspect: Pick<EmulatorInspector, 'job' | 'jobNames' | 'metrics' | 'modelVersions' | 'onlineEndpoint' | 'onlineDeployments'>;
+  readonly inspect: Pick<
+    EmulatorInspector,
+    'job' | 'jobNames' | 'metrics' | 'modelVersions' | 'onlineEndpoint' | 'onlineDeployments' | 'scoringRequests' | 'inferenceServerPids'
+  >;
+  /** The online endpoints' front end: the scoring server hands it every request to a scoring host. */
+  readonly scoring: ScoringGateway;
   stop(): Promise<void>;
+}
+
+export interface AzureMlOptions {
+  /** Checks Entra tokens presented at the scoring URI of AADToken endpoints. */
+  readonly verifyEntraToken?: EntraTokenCheck;
 }
 
 /**
@@ -26,7 +37,7 @@ export interface AzureMlModule {
  * deployments) and its data plane (discovery, MLflow tracking, run history). Everything is in memory except logs and
  * outputs, which go to storage.
  */
-export function registerAzureMl(router: Router, ctx: EmulatorContext): AzureMlModule {
+export function registerAzureMl(router: Router, ctx: EmulatorContext, options: AzureMlOptions = {}): AzureMlModule {
   const svc = new AzureMlService(ctx);
   const jobs = new JobManager(svc);
   const models = new ModelStore();
@@ -34,11 +45,12 @@ export function registerAzureMl(router: Router, ctx: EmulatorContext): AzureMlMo
   registerAssetRoutes(router, svc);
   registerJobRoutes(router, svc, jobs);
   registerModelRoutes(router, svc, models);
-  const endpoints = registerOnlineEndpoints(router, svc, models);
+  const endpoints = registerOnlineEndpoints(router, svc, models, { ...(options.verifyEntraToken ? { verifyEntraToken: options.verifyEntraToken } : {}) });
   registerDiscoveryRoute(router, svc);
   registerMlflowRoutes(router, svc);
   registerHistoryRoutes(router, svc);
   return {
+    scoring: endpoints.scoring,
     inspect: {
       job: (name) => {
         const job = svc.jobs.get(name);
@@ -55,6 +67,8 @@ export function registerAzureMl(router: Router, ctx: EmulatorContext): AzureMlMo
       },
       onlineEndpoint: (name) => endpoints.inspect.onlineEndpoint(name),
       onlineDeployments: (endpointName) => endpoints.inspect.onlineDeployments(endpointName),
+      scoringRequests: (endpointName) => endpoints.inspect.scoringRequests(endpointName),
+      inferenceServerPids: (endpointName) => endpoints.inspect.inferenceServerPids(endpointName),
     },
     stop: async () => {
       await Promise.all([jobs.stop(), endpoints.stop()]);

@@ -23,19 +23,30 @@ export interface LongRunningOperation {
 /** What kind of answer starts the operation, which decides the polling headers (ARM's async patterns). */
 export type LroAnswer = 'created' | 'accepted';
 
+/** The api-versions operations are polled with: those of every route that starts one (jobs, online endpoints). */
+export const LRO_API_VERSIONS: readonly string[] = ['2022-10-01', '2023-04-01'];
+
 /**
- * The long-running operations of online endpoints and deployments (create, update, delete, regenerate keys), with
- * their status monitor (Azure-AsyncOperation: `{ status, startTime, endTime, error }`) and result (Location: 202
- * while running, then 200). Polling URLs carry the api-version of the request that started the operation.
+ * The long-running operations of the workspace (job cancellation; online endpoint and deployment create, update,
+ * delete, regenerate keys), with their status monitor (Azure-AsyncOperation: `{ status, startTime, endTime, error }`)
+ * and result (Location: 202 while running, then 200), at the service's paths:
+ * `/subscriptions/<sub>/providers/Microsoft.MachineLearningServices/locations/<region>/mfeOperationsStatus/<id>` and
+ * `.../mfeOperationResults/<id>`. Polling URLs carry the api-version of the request that started the operation.
  */
 export class LongRunningOperations {
   private readonly operations = new Map<string, LongRunningOperation>();
+  /** Routers the status and result routes are registered on (each module that starts operations registers them). */
+  private readonly routers = new WeakSet<Router>();
 
   constructor(private readonly svc: AzureMlService) {}
 
-  /** A new operation, in progress; `prefix` tells endpoint (`oe`) from deployment (`od`) operations, as the service's ids do. */
-  start(prefix: 'oe' | 'od'): LongRunningOperation {
-    const operation: LongRunningOperation = { id: `${prefix}:${randomUUID()}`, startTime: new Date().toISOString(), status: 'InProgress' };
+  /**
+   * A new operation, in progress; `prefix` tells endpoint (`oe`) from deployment (`od`) operations, as the service's
+   * ids do (a job cancellation's id is a bare GUID).
+   */
+  start(prefix?: 'oe' | 'od'): LongRunningOperation {
+    const id = prefix ? `${prefix}:${randomUUID()}` : randomUUID();
+    const operation: LongRunningOperation = { id, startTime: new Date().toISOString(), status: 'InProgress' };
     this.operations.set(operation.id, operation);
     return operation;
   }
@@ -61,9 +72,11 @@ export class LongRunningOperations {
     return headers;
   }
 
-  /** The status monitor and result routes, for the api-versions the operations are started with. */
-  registerRoutes(router: Router, apiVersions: readonly string[]): void {
-    const options = { kind: 'arm', apiVersions } as const;
+  /** The status monitor and result routes (once per router), for the api-versions operations are started with. */
+  registerRoutes(router: Router): void {
+    if (this.routers.has(router)) return;
+    this.routers.add(router);
+    const options = { kind: 'arm', apiVersions: LRO_API_VERSIONS } as const;
     const base = `/subscriptions/:subscriptionId/providers/${PROVIDER}/locations/:location`;
 
     router.add('GET', `${base}/${STATUS_SEGMENT}/:operationId`, options, armHandler((req) => {
@@ -122,9 +135,6 @@ export class LongRunningOperations {
   }
 }
 
-/**
- * The service polls every operation at `locations/<region>/mfeOperationsStatus|mfeOperationResults/<id>`; those routes
- * belong to the job module (job cancellation) in this emulator, so online-endpoint operations use their own segments.
- */
-const STATUS_SEGMENT = 'onlineOperationsStatus';
-const RESULT_SEGMENT = 'onlineOperationResults';
+/** The service polls every operation (jobs, endpoints, deployments) at these segments of its regional provider path. */
+const STATUS_SEGMENT = 'mfeOperationsStatus';
+const RESULT_SEGMENT = 'mfeOperationResults';

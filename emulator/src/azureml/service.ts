@@ -3,18 +3,11 @@ import { AssetStore, type StoredAssetKind } from './assets';
 import { seedComputes } from './arm/workspace';
 import type { JobRecord, JobStatus } from './jobs/model';
 import { isTerminal } from './jobs/model';
+import { LongRunningOperations, type LongRunningOperation } from './lro';
 import { newSystemData, type Json, type SystemData } from './resources';
 import { uuidFrom } from '../config';
 import { WorkspaceScope } from './scope';
 import { TrackingStore, type MlflowRunStatus } from './tracking';
-
-/** A job cancellation in progress, polled through the mfeOperationsStatus / mfeOperationResults endpoints. */
-export interface CancelOperation {
-  readonly id: string;
-  readonly jobName: string;
-  readonly startTime: string;
-  endTime?: string;
-}
 
 /** The emulated workspace: its resources, assets, jobs and tracking data, shared by every route module. */
 export class AzureMlService {
@@ -25,7 +18,10 @@ export class AzureMlService {
   readonly assets: Record<StoredAssetKind, AssetStore>;
   readonly tracking: TrackingStore;
   readonly jobs = new Map<string, JobRecord>();
-  readonly operations = new Map<string, CancelOperation>();
+  /** Every long-running operation of the workspace (job cancellations, online endpoints and deployments). */
+  readonly operations = new LongRunningOperations(this);
+  /** Cancellations in progress by job name: they succeed when the job reaches a terminal status. */
+  readonly cancellations = new Map<string, LongRunningOperation[]>();
 
   constructor(readonly ctx: EmulatorContext) {
     const { config } = ctx;
@@ -57,7 +53,8 @@ export class AzureMlService {
     if (status === 'Running' && !job.startTimeUtc) job.startTimeUtc = now.toISOString();
     if (isTerminal(status)) {
       job.endTimeUtc = now.toISOString();
-      for (const op of this.operations.values()) if (op.jobName === job.name && !op.endTime) op.endTime = job.endTimeUtc;
+      for (const operation of this.cancellations.get(job.name) ?? []) this.operations.succeed(operation);
+      this.cancellations.delete(job.name);
     }
     const run = this.tracking.run(job.name);
     if (run) {

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCertificate, generateRsaKeyPair, type CertificateAndKey } from './pki';
@@ -52,6 +53,11 @@ export async function prepareStorageTls(stateDir: string): Promise<StorageTls> {
   return { caCertPath, ca, storage: { ...storage, certPath, keyPath } };
 }
 
+/** The host names of the scoring certificate, for the region the workspace is in. */
+export function scoringHostWildcards(location: string): string[] {
+  return [`*.${location}.inference.ml.azure.com`, `*.${location}.cloudapp.azure.com`];
+}
+
 /** Issues the emulator's server certificate (signed by `ca`) and the service principal's self-signed certificate. */
 export async function issueEndpointTls(ca: CertificateAndKey): Promise<EndpointTls> {
   const [serverKeys, clientKeys] = await Promise.all([generateRsaKeyPair(), generateRsaKeyPair()]);
@@ -69,6 +75,24 @@ export async function issueEndpointTls(ca: CertificateAndKey): Promise<EndpointT
     clientAuth: true,
   });
   return { server, servicePrincipalCertificate };
+}
+
+/**
+ * Issues the certificate of the online endpoints' scoring hosts in `location`, `*.<region>.inference.ml.azure.com`
+ * (managed) and `*.<region>.cloudapp.azure.com` (Kubernetes), signed by `ca`: a wildcard covers one label only, so
+ * the region is part of the names. It reuses the key of `keyOf` (the emulator's server certificate): generating
+ * another RSA key would lengthen every start.
+ */
+export function issueScoringTls(ca: CertificateAndKey, location: string, keyOf: CertificateAndKey): CertificateAndKey {
+  const hosts = scoringHostWildcards(location.toLowerCase());
+  const publicKeyPem = createPublicKey(keyOf.privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+  return createCertificate({
+    commonName: hosts[0]!,
+    keys: { privateKeyPem: keyOf.privateKeyPem, publicKeyPem },
+    validDays: 30,
+    issuer: ca,
+    serverAltNames: hosts.map((dns) => ({ dns })),
+  });
 }
 
 async function readCa(certPath: string, keyPath: string): Promise<CertificateAndKey | undefined> {

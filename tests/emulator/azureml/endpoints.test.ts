@@ -110,7 +110,7 @@ describe('emulator Azure ML: online endpoints and deployments (ARM 2022-10-01)',
     const name = unique('ep');
     const res = await client.arm('PUT', `onlineEndpoints/${name}`, endpointBody({ description: 'scores diabetes' }, { tags: { team: 'mlops' } }));
     assert.equal(res.status, 201, res.text);
-    assert.match(String(res.headers['azure-asyncoperation']), /\/locations\/westeurope\/onlineOperationsStatus\/oe:[0-9a-f-]+\?api-version=2022-10-01$/);
+    assert.match(String(res.headers['azure-asyncoperation']), /\/locations\/westeurope\/mfeOperationsStatus\/oe:[0-9a-f-]+\?api-version=2022-10-01$/);
     assert.equal(res.headers['location'], undefined, 'a 201 has no Location');
     assert.equal(res.headers['retry-after'], undefined, 'no Retry-After unless configured');
     assert.equal(res.body['id'], `/${client.workspacePath}/onlineEndpoints/${name}`);
@@ -173,7 +173,7 @@ describe('emulator Azure ML: online endpoints and deployments (ARM 2022-10-01)',
     await succeeds(client, 'PUT', `onlineEndpoints/${ep}`, endpointBody(), 201);
     const blue = await succeeds(client, 'PUT', `onlineEndpoints/${ep}/deployments/blue`, deploymentBody(assets), 201);
     assert.equal(blue.body['properties']['provisioningState'], 'Creating');
-    assert.match(String(blue.headers['azure-asyncoperation']), /\/onlineOperationsStatus\/od:/);
+    assert.match(String(blue.headers['azure-asyncoperation']), /\/mfeOperationsStatus\/od:/);
     const got = (await client.arm('GET', `onlineEndpoints/${ep}/deployments/blue`)).body;
     assert.equal(got['type'], 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments');
     assert.equal(got['properties']['provisioningState'], 'Succeeded');
@@ -213,7 +213,7 @@ describe('emulator Azure ML: online endpoints and deployments (ARM 2022-10-01)',
     // A PUT replaces the definition: without mirrorTraffic, nothing is mirrored any more.
     await succeeds(client, 'PUT', `onlineEndpoints/${ep}?${MIRROR_API}`, endpointBody({ traffic: { blue: 100 } }), 200);
     const deleted = await succeeds(client, 'DELETE', `onlineEndpoints/${ep}/deployments/green`, undefined, 202);
-    assert.match(String(deleted.headers['location']), /\/onlineOperationResults\/od:/);
+    assert.match(String(deleted.headers['location']), /\/mfeOperationResults\/od:/);
     assert.equal((await client.arm('GET', `onlineEndpoints/${ep}/deployments/green`)).status, 404);
     assert.equal((await client.arm('DELETE', `onlineEndpoints/${ep}/deployments/green`)).status, 204, 'already gone');
     assert.deepEqual(emulator.inspect.onlineDeployments(ep).map((d) => d['name']), ['blue']);
@@ -244,7 +244,7 @@ describe('emulator Azure ML: online endpoints and deployments (ARM 2022-10-01)',
     const server = await client.arm('POST', `onlineEndpoints/${ep}/deployments/blue/getLogs`, { containerType: 'InferenceServer', tail: 2 });
     assert.equal(server.body['content'].trimEnd().split('\n').length, 2);
     const all = await client.arm('POST', `onlineEndpoints/${ep}/deployments/blue/getLogs`, {});
-    assert.match(all.body['content'], /Entry script: score\.py/);
+    assert.match(all.body['content'], /Entry Script Name: .*\/score\.py/);
     assert.equal((await client.arm('POST', `onlineEndpoints/${ep}/deployments/nothere/getLogs`, {})).status, 404);
     await succeeds(client, 'DELETE', `onlineEndpoints/${ep}`, undefined, 202);
   });

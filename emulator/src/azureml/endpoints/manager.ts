@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AuthenticatedPrincipal } from '../../http/router';
 import { badRequest, conflict, notFound } from '../errors';
 import type { LongRunningOperation, LongRunningOperations } from '../lro';
@@ -88,6 +88,7 @@ export class OnlineEndpointManager {
       ...(input.sku ? { sku: input.sku } : {}),
       provisioningState: 'Creating',
       keys: { primaryKey: input.keys?.primaryKey ?? newKey(), secondaryKey: input.keys?.secondaryKey ?? newKey() },
+      issuedTokens: new Map(),
       systemData: newSystemData(principal),
       deployments: new Map(),
     };
@@ -144,6 +145,9 @@ export class OnlineEndpointManager {
     const lifetime = this.svc.ctx.config.accessTokenLifetimeSeconds;
     const issued = this.svc.ctx.tokens.issue(actorOf(principal).name, 'https://ml.azure.com', lifetime);
     const expiry = Math.floor(issued.expiresOn.getTime() / 1000);
+    // The scoring URI accepts the tokens its endpoint issued, until they expire.
+    for (const [digested, expires] of endpoint.issuedTokens) if (expires <= Date.now() / 1000) endpoint.issuedTokens.delete(digested);
+    endpoint.issuedTokens.set(digest(issued.token), expiry);
     return { accessToken: issued.token, tokenType: 'Bearer', expiryTimeUtc: expiry, refreshAfterTimeUtc: expiry - Math.floor(lifetime / 2) };
   }
 
@@ -320,6 +324,11 @@ function stringRecord(value: unknown): Record<string, string> {
 
 function withoutDeployment(shares: Record<string, number>, deployment: string): Record<string, number> {
   return Object.fromEntries(Object.entries(shares).filter(([name]) => name.toLowerCase() !== deployment.toLowerCase()));
+}
+
+/** Tokens are remembered by digest, never as such. */
+function digest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }
 
 function newKey(): string {

@@ -39,6 +39,8 @@ export interface EndpointRecord {
   sku?: Json;
   provisioningState: EndpointState;
   keys: EndpointKeys;
+  /** Tokens the `token` action issued (AMLToken endpoints), by SHA-256 digest, with their expiry (epoch seconds). */
+  readonly issuedTokens: Map<string, number>;
   systemData: SystemData;
   /** Deployments by lower-cased name. */
   readonly deployments: Map<string, DeploymentRecord>;

@@ -1,7 +1,8 @@
 /**
  * The seam between the ARM side of online deployments (validation, provisioning states, LROs: ../arm/onlineDeployments)
- * and whatever runs them. The default runtime only records what a deployment would do; a serving runtime (scoring
- * scripts run locally) plugs in through `registerOnlineEndpoints(..., { runtime })` without changing the handlers.
+ * and whatever runs them. The default runtime (../serving/runtime: ServingDeploymentRuntime) runs each deployment's
+ * scoring script in local inference server processes and serves the endpoint's scoring URI; RecordingDeploymentRuntime
+ * runs nothing. Another runtime plugs in through `registerOnlineEndpoints(..., { runtime })`.
  */
 
 export type InferenceContainer = 'InferenceServer' | 'StorageInitializer';
@@ -31,6 +32,8 @@ export interface DeploymentSpec {
   readonly instanceType: string;
   readonly instanceCount: number;
   readonly requestSettings: { readonly requestTimeoutMs: number; readonly maxConcurrentRequestsPerInstance: number };
+  /** How long an instance may take to become ready (readiness probe: initial delay + failure threshold x period). */
+  readonly readinessTimeoutMs: number;
 }
 
 /** A deployment that cannot start: it ends Failed, with this code and message in its operation status. */
@@ -59,15 +62,46 @@ export interface DeploymentRuntime {
   stopAll(): Promise<void>;
 }
 
+/** A scoring request as the endpoint's front end forwards it to one deployment. */
+export interface ScoringRequest {
+  readonly method: string;
+  /** Path and query on the inference server: `/score`, `/swagger.json?version=3`. */
+  readonly path: string;
+  /** Headers passed on to the inference server (never the caller's Authorization). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+/** What became of a forwarded scoring request. */
+export type ScoringOutcome =
+  | { readonly kind: 'answered'; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: Buffer }
+  /** No answer within the deployment's request timeout. */
+  | { readonly kind: 'timeout'; readonly timeoutMs: number }
+  /** No instance serves the deployment (not started yet, failed, stopping). */
+  | { readonly kind: 'unavailable'; readonly reason: string }
+  /** The instance went away before answering. */
+  | { readonly kind: 'disconnected'; readonly reason: string };
+
+/** A runtime that really serves its deployments: the endpoint's scoring URI forwards requests to it. */
+export interface ScoringRuntime {
+  score(endpointName: string, deploymentName: string, request: ScoringRequest): Promise<ScoringOutcome>;
+  /** Process ids of the instances running for the deployments of an endpoint, by deployment name. */
+  processIds(endpointName: string): Record<string, number[]>;
+}
+
+export function isScoringRuntime(runtime: DeploymentRuntime): runtime is DeploymentRuntime & ScoringRuntime {
+  return typeof (runtime as Partial<ScoringRuntime>).score === 'function';
+}
+
 interface Recorded {
   health: DeploymentHealth;
   readonly logs: Record<InferenceContainer, string[]>;
 }
 
 /**
- * The default runtime: a deployment becomes Healthy after `startDelayMs` and writes the log lines the service's
- * containers write when they start (the storage initializer downloading the model, the inference server starting),
- * without running anything.
+ * A runtime that runs nothing: a deployment becomes Healthy after `startDelayMs` and writes the log lines the
+ * service's containers write when they start (the storage initializer downloading the model, the inference server
+ * starting). Its deployments do not answer scoring requests.
  */
 export class RecordingDeploymentRuntime implements DeploymentRuntime {
   private readonly deployments = new Map<string, Recorded>();

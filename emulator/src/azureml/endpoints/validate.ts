@@ -231,6 +231,7 @@ export function parseDeploymentBody(svc: AzureMlService, models: ModelStore, end
       requestTimeoutMs: Math.round(parseDuration(String(requestSettings['requestTimeout']))! * 1000),
       maxConcurrentRequestsPerInstance: Number(requestSettings['maxConcurrentRequestsPerInstance']),
     },
+    readinessTimeoutMs: probeDeadlineMs(readinessProbe),
   };
   return {
     location,
@@ -382,6 +383,12 @@ function probeOf(raw: unknown, where: string): Json {
     period: durationOf(given['period'] ?? 'PT10S', `${where}.period`, false),
     initialDelay: durationOf(given['initialDelay'] ?? 'PT10S', `${where}.initialDelay`, true),
   };
+}
+
+/** How long a container may take to become ready before its probe gives up: initial delay + failureThreshold periods. */
+function probeDeadlineMs(probe: Json): number {
+  const seconds = (field: string): number => parseDuration(String(probe[field]))!;
+  return Math.round((seconds('initialDelay') + Number(probe['failureThreshold']) * seconds('period') + seconds('timeout')) * 1000);
 }
 
 function durationOf(raw: unknown, where: string, allowZero: boolean): string {

@@ -6,7 +6,8 @@ import { PipelineRunner } from '../execution/pipelineRunner';
 import { parseComputeRef } from '../refs';
 import { actorOf, canonical, isObject, newSystemData, touchSystemData, type Json } from '../resources';
 import { PROVIDER } from '../scope';
-import type { AzureMlService, CancelOperation } from '../service';
+import type { LongRunningOperation } from '../lro';
+import type { AzureMlService } from '../service';
 import type { JobRecord, StepDefinition, TerminalStatus } from './model';
 import { isTerminal } from './model';
 import type { ValidatedJob } from './validate';
@@ -129,12 +130,13 @@ export class JobManager {
     return job;
   }
 
-  cancel(job: JobRecord): CancelOperation {
+  /** Cancels a job: a long-running operation that succeeds once the job is Canceled. */
+  cancel(job: JobRecord): LongRunningOperation {
     if (isTerminal(job.status)) {
       throw badRequest(`Job '${job.name}' has already finished with status ${job.status} and cannot be canceled.`);
     }
-    const operation: CancelOperation = { id: randomUUID(), jobName: job.name, startTime: new Date().toISOString() };
-    this.svc.operations.set(operation.id, operation);
+    const operation = this.svc.operations.start();
+    this.svc.cancellations.set(job.name, [...(this.svc.cancellations.get(job.name) ?? []), operation]);
     if (job.runner) {
       job.runner.cancel();
     } else {
