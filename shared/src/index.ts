@@ -28,6 +28,7 @@ export * from './azure/mlflow';
 export * from './azure/runHistory';
 export * from './azure/datastore';
 export * from './azure/workspace';
+export * from './azure/connectWorkspace';
 
 // Azure ML resources: jobs, models, online endpoints
 export * from './azureml';
@@ -37,5 +38,8 @@ export * from './storage/fileSet';
 export * from './storage/contentHash';
 export * from './storage/upload';
 
-// YAML (owned by the YAML engineer)
+// YAML: loading with line numbers in errors, az ml --set overrides
 export * from './yaml';
+
+// Online endpoints and deployments: az ml YAML, create-or-update, traffic, logs, smoke tests
+export * from './deploy';

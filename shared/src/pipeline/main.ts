@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
 import * as tl from 'azure-pipelines-task-lib/task';
 
 import { AgentEnvironment, isDebugEnabled, taskLibEnvironment } from './agentEnvironment';
@@ -20,6 +23,11 @@ export interface RunTaskOptions {
 }
 
 const DEFAULT_CANCELLATION_GRACE_MS = 8_000;
+
+/** A task's task.json: beside its bundle (the packaged task), or one folder up from its tsc output (dist/). */
+export function findTaskJson(moduleDirectory: string): string {
+  return [moduleDirectory, path.dirname(moduleDirectory)].map((folder) => path.join(folder, 'task.json')).find((file) => fs.existsSync(file)) ?? path.join(moduleDirectory, 'task.json');
+}
 
 /**
  * Runs a task's entry point the way every task in this extension behaves:
