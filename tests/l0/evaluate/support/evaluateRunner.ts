@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { createFakeWorkspace } from './fakeWorkspace';
 import { CONNECTION_ID, type EvaluateScenario, FAKE, SCENARIO_VARIABLE } from './scenario';
 import { repositoryPath } from '../../../support/repository';
+import { withFakeWorkspaceConnector } from '../../../support/fakeWorkspaceConnector';
 
 const scenario = JSON.parse(process.env[SCENARIO_VARIABLE] ?? '{}') as EvaluateScenario;
 
@@ -40,15 +41,18 @@ for (const [name, value] of Object.entries(scenario.inputs)) runner.setInput(nam
 const shared = require('@azureml-mlops/shared') as typeof import('@azureml-mlops/shared');
 fs.writeFileSync(scenario.recordFile, '[]');
 
-runner.registerMock('@azureml-mlops/shared', {
-  ...shared,
-  createCredential: () => ({ getToken: async () => ({ token: 'fake-access-token', expiresOnTimestamp: Date.now() + 3_600_000 }) }),
-  openWorkspace: async (options: { connection: unknown; resourceGroup?: string; workspaceName?: string }) => {
-    if (options.resourceGroup !== FAKE.resourceGroup || options.workspaceName !== FAKE.workspaceName) {
-      throw new shared.InputError('workspace', `the fake workspace is ${FAKE.resourceGroup}/${FAKE.workspaceName}, not ${options.resourceGroup}/${options.workspaceName}`, 'Fix the scenario');
-    }
-    return createFakeWorkspace(scenario, options.connection, (method, url, status, code, message) => new shared.AzureRequestError(method, url, status, code, message));
-  },
-});
+runner.registerMock(
+  '@azureml-mlops/shared',
+  withFakeWorkspaceConnector({
+    ...shared,
+    createCredential: () => ({ getToken: async () => ({ token: 'fake-access-token', expiresOnTimestamp: Date.now() + 3_600_000 }) }),
+    openWorkspace: async (options: { connection: unknown; resourceGroup?: string; workspaceName?: string }) => {
+      if (options.resourceGroup !== FAKE.resourceGroup || options.workspaceName !== FAKE.workspaceName) {
+        throw new shared.InputError('workspace', `the fake workspace is ${FAKE.resourceGroup}/${FAKE.workspaceName}, not ${options.resourceGroup}/${options.workspaceName}`, 'Fix the scenario');
+      }
+      return createFakeWorkspace(scenario, options.connection, (method, url, status, code, message) => new shared.AzureRequestError(method, url, status, code, message));
+    },
+  }),
+);
 
 runner.run();

@@ -10,6 +10,7 @@
 import { createFakeWorkspace, Recorder } from './fakeWorkspace';
 import { CONNECTION_ID, FAKE, type RegisterScenario, SCENARIO_VARIABLE } from './scenario';
 import { repositoryPath } from '../../../support/repository';
+import { withFakeWorkspaceConnector } from '../../../support/fakeWorkspaceConnector';
 
 const scenario = JSON.parse(process.env[SCENARIO_VARIABLE] ?? '{}') as RegisterScenario;
 
@@ -42,26 +43,29 @@ const shared = require('@azureml-mlops/shared') as typeof import('@azureml-mlops
 const recorder = new Recorder(scenario.recordFile);
 let fake: ReturnType<typeof createFakeWorkspace> | undefined;
 
-runner.registerMock('@azureml-mlops/shared', {
-  ...shared,
-  createCredential: () => ({ getToken: async () => ({ token: 'fake-access-token', expiresOnTimestamp: Date.now() + 3_600_000 }) }),
-  openWorkspace: async (options: { connection: unknown; resourceGroup?: string; workspaceName?: string }) => {
-    if (options.resourceGroup !== FAKE.resourceGroup || options.workspaceName !== FAKE.workspaceName) {
-      throw new shared.InputError('workspace', `the fake workspace is ${FAKE.resourceGroup}/${FAKE.workspaceName}, not ${options.resourceGroup}/${options.workspaceName}`, 'Fix the scenario');
-    }
-    fake = createFakeWorkspace(
-      scenario,
-      options.connection,
-      recorder,
-      (method, url, status, code, message) => new shared.AzureRequestError(method, url, status, code, message),
-      (message) => new shared.TaskError(message),
-    );
-    return fake.workspace;
-  },
-  openDatastore: (...args: [unknown, string, string, string | undefined]) => {
-    if (!fake) throw new Error('openDatastore before openWorkspace');
-    return fake.openDatastore(...args);
-  },
-});
+runner.registerMock(
+  '@azureml-mlops/shared',
+  withFakeWorkspaceConnector({
+    ...shared,
+    createCredential: () => ({ getToken: async () => ({ token: 'fake-access-token', expiresOnTimestamp: Date.now() + 3_600_000 }) }),
+    openWorkspace: async (options: { connection: unknown; resourceGroup?: string; workspaceName?: string }) => {
+      if (options.resourceGroup !== FAKE.resourceGroup || options.workspaceName !== FAKE.workspaceName) {
+        throw new shared.InputError('workspace', `the fake workspace is ${FAKE.resourceGroup}/${FAKE.workspaceName}, not ${options.resourceGroup}/${options.workspaceName}`, 'Fix the scenario');
+      }
+      fake = createFakeWorkspace(
+        scenario,
+        options.connection,
+        recorder,
+        (method, url, status, code, message) => new shared.AzureRequestError(method, url, status, code, message),
+        (message) => new shared.TaskError(message),
+      );
+      return fake.workspace;
+    },
+    openDatastore: (...args: [unknown, string, string, string | undefined]) => {
+      if (!fake) throw new Error('openDatastore before openWorkspace');
+      return fake.openDatastore(...args);
+    },
+  }),
+);
 
 runner.run();

@@ -10,6 +10,7 @@
 import { createFakeWorkspace, Recorder } from './fakeWorkspace';
 import { CONNECTION_ID, FAKE, SCENARIO_VARIABLE, type TrainScenario } from './scenario';
 import { repositoryPath } from '../../../support/repository';
+import { withFakeWorkspaceConnector } from '../../../support/fakeWorkspaceConnector';
 
 const scenario = JSON.parse(process.env[SCENARIO_VARIABLE] ?? '{}') as TrainScenario;
 
@@ -46,26 +47,29 @@ for (const [name, value] of Object.entries(scenario.inputs)) runner.setInput(nam
 const shared = require('@azureml-mlops/shared') as typeof import('@azureml-mlops/shared');
 const recorder = new Recorder(scenario.recordFile);
 
-runner.registerMock('@azureml-mlops/shared', {
-  ...shared,
-  createCredential: () => ({ getToken: async () => ({ token: 'fake-access-token', expiresOnTimestamp: Date.now() + 3_600_000 }) }),
-  openWorkspace: async (options: { connection: { tenantId: string }; resourceGroup?: string; workspaceName?: string }) => {
-    if (options.resourceGroup !== FAKE.resourceGroup || options.workspaceName !== FAKE.workspaceName) {
-      throw new shared.InputError('workspace', `the fake workspace is ${FAKE.resourceGroup}/${FAKE.workspaceName}, not ${options.resourceGroup}/${options.workspaceName}`, 'Fix the scenario');
-    }
-    return createFakeWorkspace(
-      {
-        ...FAKE,
-        connection: options.connection,
-        computes: scenario.computes ?? ['cpu-cluster', 'gpu-cluster'],
-        resources: scenario.resources ?? {},
-        recordFile: scenario.recordFile,
-      },
-      recorder,
-      (method, url, status, code, message) => new shared.AzureRequestError(method, url, status, code, message),
-    );
-  },
-});
+runner.registerMock(
+  '@azureml-mlops/shared',
+  withFakeWorkspaceConnector({
+    ...shared,
+    createCredential: () => ({ getToken: async () => ({ token: 'fake-access-token', expiresOnTimestamp: Date.now() + 3_600_000 }) }),
+    openWorkspace: async (options: { connection: { tenantId: string }; resourceGroup?: string; workspaceName?: string }) => {
+      if (options.resourceGroup !== FAKE.resourceGroup || options.workspaceName !== FAKE.workspaceName) {
+        throw new shared.InputError('workspace', `the fake workspace is ${FAKE.resourceGroup}/${FAKE.workspaceName}, not ${options.resourceGroup}/${options.workspaceName}`, 'Fix the scenario');
+      }
+      return createFakeWorkspace(
+        {
+          ...FAKE,
+          connection: options.connection,
+          computes: scenario.computes ?? ['cpu-cluster', 'gpu-cluster'],
+          resources: scenario.resources ?? {},
+          recordFile: scenario.recordFile,
+        },
+        recorder,
+        (method, url, status, code, message) => new shared.AzureRequestError(method, url, status, code, message),
+      );
+    },
+  }),
+);
 
 runner.registerMock('./wait', {
   waitForJob: async (_workspace: unknown, jobName: string, options: unknown) => {
