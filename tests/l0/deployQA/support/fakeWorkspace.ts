@@ -1,0 +1,150 @@
+/**
+ * An offline stand-in for the workspace the DeployQA task gets from shared's openWorkspace: an in-memory ARM store
+ * (assets, computes, online endpoints and deployments; writes succeed at once, or a deployment fails through its
+ * Azure-AsyncOperation as the service's do), a blob datastore, and a scoring client. Every ARM call, upload and
+ * scoring request is written to a JSON file, so the mocha side can assert what the task did on the "Azure side".
+ */
+import * as fs from 'node:fs';
+
+import { createHttpHeaders, type HttpClient, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
+
+import { type DeployQAScenario, FAKE, FAKE_PRIMARY_KEY, type FakeResource, WORKSPACE_ARM_PATH } from './scenario';
+
+export interface ArmCall {
+  readonly method: string;
+  /** Path relative to the workspace (or `operations/<n>`), without query. */
+  readonly path: string;
+  readonly apiVersion: string | null;
+  readonly status: number;
+  readonly body?: unknown;
+}
+
+export interface FakeRecord {
+  calls: ArmCall[];
+  uploads: string[];
+  scoring: Array<{ url: string; deployment: string | undefined; authorization: string | undefined }>;
+  /** Every resource at the end, by lower-cased path (seed the next run with it). */
+  resources: Record<string, FakeResource>;
+}
+
+export class Recorder {
+  readonly record: FakeRecord = { calls: [], uploads: [], scoring: [], resources: {} };
+  constructor(private readonly file: string) {
+    this.save();
+  }
+  save(): void {
+    fs.writeFileSync(this.file, JSON.stringify(this.record));
+  }
+}
+
+type MakeError = (method: string, url: string, status: number, code: string, message: string) => Error;
+
+export function createFakeWorkspace(scenario: DeployQAScenario, connection: unknown, recorder: Recorder, makeError: MakeError) {
+  const store = new Map<string, FakeResource>(Object.entries(scenario.resources ?? {}).map(([key, value]) => [key.toLowerCase(), structuredClone(value)]));
+  const failedOperation = 'operations/failed';
+  const saveResources = (): void => {
+    recorder.record.resources = Object.fromEntries(store);
+    recorder.save();
+  };
+  saveResources();
+
+  async function armRequest(method: string, target: string, body?: unknown, options: { allowedStatuses?: readonly number[]; apiVersion?: string } = {}) {
+    const url = new URL(target, 'https://management.azure.com');
+    const full = decodeURIComponent(url.pathname);
+    const path = full.toLowerCase().startsWith(WORKSPACE_ARM_PATH.toLowerCase()) ? full.slice(WORKSPACE_ARM_PATH.length + 1) : full.replace(/^\/+/, '');
+    const apiVersion = options.apiVersion ?? url.searchParams.get('api-version');
+    const answer = (status: number, answerBody?: unknown, headers: Record<string, string> = {}) => {
+      recorder.record.calls.push({ method, path, apiVersion, status, ...(body !== undefined ? { body } : {}) });
+      recorder.save();
+      if (status >= 400 && !(options.allowedStatuses ?? []).includes(status)) throw makeError(method, `https://management.azure.com${full}`, status, status === 404 ? 'ResourceNotFound' : 'BadRequest', `The fake answered ${status} for '${path}'.`);
+      return { status, headers: createHttpHeaders(headers), body: answerBody };
+    };
+    const key = path.toLowerCase();
+    const withId = (k: string, resource: FakeResource) => ({ id: `${WORKSPACE_ARM_PATH}/${k}`, name: k.split('/').pop(), ...resource });
+
+    if (path === failedOperation) return answer(200, { status: 'Failed', error: scenario.deploymentFailure });
+    if (method === 'POST' && key.endsWith('/listkeys')) return answer(200, { primaryKey: FAKE_PRIMARY_KEY, secondaryKey: `${FAKE_PRIMARY_KEY}-2` });
+    if (method === 'POST' && key.endsWith('/getlogs')) {
+      const inference = (body as { containerType?: string }).containerType === 'InferenceServer';
+      return answer(200, { content: inference ? (scenario.failureLog ?? '') : 'Model download completed.\n' });
+    }
+    if (method === 'GET') {
+      const list = /^(onlineendpoints\/[^/]+\/deployments|computes)$/.exec(key);
+      if (list) return answer(200, { value: [...store].filter(([k]) => k.startsWith(`${list[1]}/`) && k.split('/').length === list[1]!.split('/').length + 1).map(([k, v]) => withId(k, v)) });
+      const versions = /^(models|environments|codes)\/([^/]+)\/versions$/.exec(key);
+      if (versions) return answer(200, { value: [...store].filter(([k]) => k.startsWith(`${key}/`)).map(([k, v]) => withId(k, v)) });
+      const container = /^(models|environments|codes)\/([^/]+)$/.exec(key);
+      if (container) {
+        const found = [...store.keys()].filter((k) => k.startsWith(`${key}/versions/`)).map((k) => k.split('/').pop()!);
+        return found.length > 0 ? answer(200, withId(key, { properties: { latestVersion: found.sort().pop() } })) : answer(404);
+      }
+      const resource = store.get(key);
+      return resource ? answer(200, withId(key, resource)) : answer(404);
+    }
+    if (method === 'PUT') {
+      const created = !store.has(key);
+      const isDeployment = /^onlineendpoints\/[^/]+\/deployments\/[^/]+$/.test(key);
+      const fails = isDeployment && scenario.deploymentFailure !== undefined;
+      const resource = structuredClone(body) as FakeResource & { properties: Record<string, unknown> };
+      if (/^onlineendpoints\/[^/]+$/.test(key)) {
+        const name = key.split('/')[1];
+        Object.assign(resource.properties, { scoringUri: `https://${name}.westeurope.inference.ml.azure.com/score`, swaggerUri: `https://${name}.westeurope.inference.ml.azure.com/swagger.json` });
+      }
+      if (key.startsWith('onlineendpoints/')) resource.properties['provisioningState'] = fails ? 'Failed' : 'Succeeded';
+      store.set(key, resource);
+      saveResources();
+      return answer(created ? 201 : 200, withId(key, resource), fails ? { 'azure-asyncoperation': `https://management.azure.com/${failedOperation}?api-version=2022-10-01` } : {});
+    }
+    if (method === 'DELETE') {
+      for (const k of [...store.keys()]) if (k === key || k.startsWith(`${key}/`)) store.delete(k);
+      saveResources();
+      return answer(204);
+    }
+    return answer(405);
+  }
+
+  const blobs = new Set<string>();
+  const write = async (name: string): Promise<void> => {
+    blobs.add(name);
+    recorder.record.uploads.push(name);
+    recorder.save();
+  };
+  const containerUrl = 'https://fakeaccount.blob.core.windows.net/azureml-blobstore-fake';
+  const datastore = {
+    name: 'workspaceblobstore',
+    id: `${WORKSPACE_ARM_PATH}/datastores/workspaceblobstore`,
+    accountName: 'fakeaccount',
+    containerName: 'azureml-blobstore-fake',
+    containerUrl,
+    containerClient: { url: containerUrl, getBlockBlobClient: (name: string) => ({ exists: async () => blobs.has(name), uploadFile: () => write(name), upload: () => write(name) }) },
+  };
+
+  const answers = [...(scenario.scoringAnswers ?? [{ status: 200, body: '{"predictions": [210.22, 66.37, 181.2]}' }])];
+  const scoringClient: HttpClient = {
+    async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
+      const deployment = request.headers.get('azureml-model-deployment');
+      recorder.record.scoring.push({ url: request.url, deployment, authorization: request.headers.get('authorization') });
+      recorder.save();
+      const next = answers.length > 1 ? answers.shift()! : answers[0]!;
+      return { request, status: next.status, headers: createHttpHeaders(deployment ? { 'azureml-model-deployment': deployment } : {}), bodyAsText: next.body };
+    },
+  };
+
+  return {
+    scoringClient,
+    workspace: {
+      arm: {},
+      credential: { getToken: async () => ({ token: 'fake-aad-token', expiresOnTimestamp: Date.now() + 3_600_000 }) },
+      httpOptions: {},
+      connection,
+      subscriptionId: FAKE.subscriptionId,
+      resourceGroup: FAKE.resourceGroup,
+      workspaceName: FAKE.workspaceName,
+      workspaceArmPath: WORKSPACE_ARM_PATH,
+      workspace: { name: FAKE.workspaceName, location: 'westeurope' },
+      armRequest,
+      armRequestAndWait: armRequest,
+      defaultDatastore: async () => datastore,
+    },
+  };
+}
