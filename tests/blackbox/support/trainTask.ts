@@ -88,19 +88,7 @@ export function logOf(result: AgentTaskResult): string {
   return result.log.join('\n');
 }
 
-/** Runs `tasks` with at most `limit` at a time (the agent starts one node process per task). */
-export async function inPool<T>(tasks: ReadonlyArray<() => Promise<T>>, limit = 6): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-    while (next < tasks.length) {
-      const index = next++;
-      results[index] = await tasks[index]!();
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}
+export { inPool } from '../../support/inPool';
 
 /** Copies the diabetes sample into `folder` (so that a test may change it); returns the copy's job YAML. */
 export function copySample(folder: string): string {

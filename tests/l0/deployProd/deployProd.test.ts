@@ -12,6 +12,7 @@ import * as path from 'node:path';
 
 import { BASE_INPUTS, type L0Result, runScenario, type ScenarioInput, writes } from './support/runScenario';
 import type { FakeEndpointState } from './support/scenario';
+import { inPool } from '../../support/inPool';
 import { repositoryPath } from '../../support/repository';
 
 const V1 = { ...BASE_INPUTS, model: 'azureml:diabetes:1' };
@@ -37,20 +38,6 @@ function after(result: L0Result, extra: ScenarioInput = {}): ScenarioInput {
 function endpointOf(result: L0Result): FakeEndpointState {
   assert.ok(result.record.endpoint, 'the endpoint exists');
   return result.record.endpoint;
-}
-
-/** Runs `tasks` with at most `limit` at a time (each is a node process). */
-async function inPool<T>(tasks: ReadonlyArray<() => Promise<T>>, limit = 6): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-    while (next < tasks.length) {
-      const index = next++;
-      results[index] = await tasks[index]!();
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }
 
 const BAD_CASES: Array<{ name: string; inputs: Record<string, string>; error: RegExp }> = [

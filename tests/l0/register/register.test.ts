@@ -10,6 +10,7 @@ import * as path from 'node:path';
 
 import { BASE_INPUTS, type L0Result, runScenario, type ScenarioInput, writes } from './support/runScenario';
 import { FAKE, type FakeResource, WORKSPACE_ARM_PATH } from './support/scenario';
+import { inPool } from '../../support/inPool';
 
 const JOB = 'diabetes-ridge_k3j9x0q2ab';
 const OTHER_JOB = 'diabetes-ridge_zz99yy88xx';
@@ -79,20 +80,6 @@ function assertFailedWithOneError(result: L0Result, pattern: RegExp): void {
   assert.equal(result.errors.length, 1, `one error expected, got: ${JSON.stringify(result.errors)}`);
   assert.match(result.errors[0]!, pattern);
   assert.doesNotMatch(`${result.stdout}\n${result.stderr}`, /\n\s+at .+:\d+:\d+\)?/, 'no stack trace');
-}
-
-/** Runs `tasks` with at most `limit` at a time (each is a node process). */
-async function inPool<T>(tasks: ReadonlyArray<() => Promise<T>>, limit = 6): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-    while (next < tasks.length) {
-      const index = next++;
-      results[index] = await tasks[index]!();
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }
 
 function assertNothingDone(result: L0Result): void {

@@ -9,57 +9,18 @@
  * summary) is the real code.
  */
 import { createFakes, Recorder } from './fakeAzure';
-import { type BuildImageScenario, CONNECTION_ID, FAKE, SCENARIO_VARIABLE } from './scenario';
-import { repositoryPath } from '../../../support/repository';
-import { withFakeWorkspaceConnector } from '../../../support/fakeWorkspaceConnector';
+import { type BuildImageScenario, CONNECTION_ID, SCENARIO_VARIABLE } from './scenario';
+import { prepareMockTask, sharedWithFakeWorkspace } from '../../support/taskMockRunner';
 
-const scenario = JSON.parse(process.env[SCENARIO_VARIABLE] ?? '{}') as BuildImageScenario;
+const { scenario, runner, shared } = prepareMockTask<BuildImageScenario>('AzureMLBuildImage', SCENARIO_VARIABLE, CONNECTION_ID);
 
-// What the agent sets before the task starts (task-lib reads some of it when it loads).
-const env = process.env;
-env['AGENT_TEMPDIRECTORY'] = scenario.tempDirectory;
-env['SYSTEM_DEFAULTWORKINGDIRECTORY'] = scenario.sourcesDirectory;
-env['BUILD_SOURCESDIRECTORY'] = scenario.sourcesDirectory;
-for (const [name, value] of Object.entries(scenario.variables ?? {})) env[name.replace(/[. ]/g, '_').toUpperCase()] = value;
-const id = CONNECTION_ID;
-env[`ENDPOINT_URL_${id}`] = 'https://management.azure.com/';
-env[`ENDPOINT_AUTH_${id}`] = JSON.stringify({ scheme: 'ServicePrincipal', parameters: {} });
-env[`ENDPOINT_AUTH_SCHEME_${id}`] = 'ServicePrincipal';
-env[`ENDPOINT_AUTH_PARAMETER_${id}_SERVICEPRINCIPALID`] = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
-env[`ENDPOINT_AUTH_PARAMETER_${id}_SERVICEPRINCIPALKEY`] = 'l0-build-image-client-secret';
-env[`ENDPOINT_AUTH_PARAMETER_${id}_AUTHENTICATIONTYPE`] = 'spnKey';
-env[`ENDPOINT_AUTH_PARAMETER_${id}_TENANTID`] = FAKE.tenantId;
-env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = FAKE.subscriptionId;
-env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONNAME`] = 'L0 subscription';
-env[`ENDPOINT_DATA_${id}_ENVIRONMENT`] = 'AzureCloud';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { TaskMockRunner } = require('azure-pipelines-task-lib/mock-run') as typeof import('azure-pipelines-task-lib/mock-run');
-const runner = new TaskMockRunner(repositoryPath('tasks/AzureMLBuildImage/dist/index.js'));
-for (const [name, value] of Object.entries(scenario.inputs)) runner.setInput(name, value);
-
-// The real libraries, loaded before the mocks are enabled; the task gets them with their network edge replaced.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const shared = require('@azureml-mlops/shared') as typeof import('@azureml-mlops/shared');
+// The real blob library, loaded before the mocks are enabled; the task gets it with its upload faked.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const storage = require('@azure/storage-blob') as typeof import('@azure/storage-blob');
 const recorder = new Recorder(scenario.recordFile);
 const fakes = createFakes(scenario, recorder, (status, code, message) => Object.assign(new Error(message), { name: 'RestError', statusCode: status, code }));
 
-runner.registerMock(
-  '@azureml-mlops/shared',
-  withFakeWorkspaceConnector({
-    ...shared,
-    createCredential: () => ({ getToken: async () => ({ token: 'fake-access-token', expiresOnTimestamp: Date.now() + 3_600_000 }) }),
-    openWorkspace: async (options: { connection: unknown; resourceGroup?: string; workspaceName?: string }) => {
-      if (options.resourceGroup !== FAKE.resourceGroup || options.workspaceName !== FAKE.workspaceName) {
-        throw new shared.InputError('workspace', `the fake workspace is ${FAKE.resourceGroup}/${FAKE.workspaceName}, not ${options.resourceGroup}/${options.workspaceName}`, 'Fix the scenario');
-      }
-      return fakes.workspace(options.connection);
-    },
-    openDatastore: fakes.openDatastore,
-  }),
-);
+runner.registerMock('@azureml-mlops/shared', sharedWithFakeWorkspace(shared, fakes.workspace, { openDatastore: fakes.openDatastore }));
 runner.registerMock('@azure/arm-containerregistry', { ContainerRegistryManagementClient: fakes.ContainerRegistryManagementClient });
 runner.registerMock('@azure/storage-blob', { ...storage, BlockBlobClient: fakes.BlockBlobClient });
 

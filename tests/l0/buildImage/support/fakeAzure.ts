@@ -7,7 +7,9 @@
 import * as fs from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
-import { type BuildImageScenario, DIGEST, FAKE, FAKE_REGISTRY, type FakeRegistry, type FakeResource, registryId, SAS_SIGNATURE, WORKSPACE_ARM_PATH } from './scenario';
+import { type BuildImageScenario, DIGEST, FAKE_REGISTRY, type FakeRegistry, type FakeResource, registryId, SAS_SIGNATURE, WORKSPACE_ARM_PATH } from './scenario';
+import { fakeWorkspaceClient, NO_HEADERS } from '../../support/fakeWorkspaceClient';
+import { JsonRecorder } from '../../support/jsonRecorder';
 
 export interface FakeRecord {
   /** Workspace ARM calls: method, path relative to the workspace (no query), status, body. */
@@ -18,16 +20,9 @@ export interface FakeRecord {
   uploads: Array<{ url: string; entries: string[]; dockerfile?: string; files: Record<string, string> }>;
 }
 
-export class Recorder {
-  readonly record: FakeRecord = { arm: [], acr: [], uploads: [] };
-
-  constructor(private readonly file: string) {
-    this.save();
-  }
-
-  save(): void {
-    // Written after every change: a task that fails half-way still leaves what it did.
-    fs.writeFileSync(this.file, JSON.stringify(this.record));
+export class Recorder extends JsonRecorder<FakeRecord> {
+  constructor(file: string) {
+    super(file, { arm: [], acr: [], uploads: [] });
   }
 }
 
@@ -66,7 +61,6 @@ export function createFakes(scenario: BuildImageScenario, recorder: Recorder, ma
   const runs = new Map<string, FakeRun>();
   let conflictsLeft = scenario.conflictingPuts ?? 0;
   let clock = Date.parse('2025-01-01T00:00:00Z');
-  const headers = { get: () => undefined, has: () => false, set: () => undefined, delete: () => undefined, toJSON: () => ({}), [Symbol.iterator]: function* () {} };
 
   async function armRequest(method: string, armPath: string, body?: unknown, options: { allowedStatuses?: readonly number[] } = {}) {
     const [withoutQuery] = armPath.split('?') as [string];
@@ -76,7 +70,7 @@ export function createFakes(scenario: BuildImageScenario, recorder: Recorder, ma
       recorder.record.arm.push({ method, path: relative, status, ...(body !== undefined ? { body } : {}) });
       recorder.save();
       if (status >= 400 && !(options.allowedStatuses ?? []).includes(status)) throw makeRestError(status, status === 404 ? 'ResourceNotFound' : 'UserError', `The fake answered ${status} for '${relative}'.`);
-      return { status, headers, body: responseBody };
+      return { status, headers: NO_HEADERS, body: responseBody };
     };
     const resource = (key: string, value: FakeResource) => ({ id: `${WORKSPACE_ARM_PATH}/${key}`, ...value });
     const versionsOf = (kind: string, name: string) => [...store.entries()].filter(([key]) => key.startsWith(`${kind}/${name}/versions/`));
@@ -228,21 +222,18 @@ export function createFakes(scenario: BuildImageScenario, recorder: Recorder, ma
   }
 
   return {
-    workspace: (connection: unknown) => ({
-      arm: {},
-      credential: {},
-      httpOptions: { userAgentPrefix: 'l0', retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 } },
-      connection,
-      subscriptionId: FAKE.subscriptionId,
-      resourceGroup: FAKE.resourceGroup,
-      workspaceName: FAKE.workspaceName,
-      workspaceArmPath: WORKSPACE_ARM_PATH,
-      workspace: { name: FAKE.workspaceName, location: 'westeurope', ...(workspaceRegistry ? { containerRegistry: workspaceRegistry } : {}) },
-      armRequest,
-      armRequestAndWait: armRequest,
-      runHistory: { readLogFile },
-      defaultDatastore: async () => ({ name: 'workspaceblobstore', containerClient: containerFor('workspaceblobstore') }),
-    }),
+    workspace: (connection: unknown) => {
+      const client = fakeWorkspaceClient(connection, armRequest);
+      return {
+        arm: {},
+        credential: {},
+        httpOptions: { userAgentPrefix: 'l0', retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 } },
+        ...client,
+        workspace: { ...client.workspace, ...(workspaceRegistry ? { containerRegistry: workspaceRegistry } : {}) },
+        runHistory: { readLogFile },
+        defaultDatastore: async () => ({ name: 'workspaceblobstore', containerClient: containerFor('workspaceblobstore') }),
+      };
+    },
     openDatastore: async (_arm: unknown, _rg: string, _ws: string, name: string | undefined) => ({ name: name ?? 'workspaceblobstore', containerClient: containerFor(name ?? 'workspaceblobstore') }),
     ContainerRegistryManagementClient: FakeContainerRegistryManagementClient,
     BlockBlobClient: FakeBlockBlobClient,

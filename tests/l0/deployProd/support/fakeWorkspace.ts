@@ -8,12 +8,9 @@
 import * as fs from 'node:fs';
 
 import { type FakeEndpointState, type FakeRecord, type ProdScenario, WORKSPACE_ARM_PATH } from './scenario';
+import { fakeWorkspaceClient, type MakeArmError, NO_HEADERS } from '../../support/fakeWorkspaceClient';
 
-type MakeError = (method: string, url: string, status: number, code: string, message: string) => Error;
-
-const HEADERS = { get: () => undefined, has: () => false, set: () => undefined, delete: () => undefined, toJSON: () => ({}), [Symbol.iterator]: function* () {} };
-
-export function createFakeWorkspace(scenario: ProdScenario, connection: unknown, makeError: MakeError) {
+export function createFakeWorkspace(scenario: ProdScenario, connection: unknown, makeError: MakeArmError) {
   let endpoint: FakeEndpointState | undefined = scenario.endpoint ? structuredClone(scenario.endpoint) : undefined;
   const models: Record<string, Record<string, string>> = structuredClone({ ...(scenario.models ?? {}) });
   const environments = new Set((scenario.environments ?? []).map((e) => e.toLowerCase()));
@@ -57,7 +54,7 @@ export function createFakeWorkspace(scenario: ProdScenario, connection: unknown,
         const code = status === 404 ? 'ResourceNotFound' : status === 409 ? 'Conflict' : 'BadRequest';
         throw makeError(method, `https://management.azure.com${WORKSPACE_ARM_PATH}/${path}`, status, code, message);
       }
-      return { status, headers: HEADERS, body: responseBody };
+      return { status, headers: NO_HEADERS, body: responseBody };
     };
 
     for (const rule of scenario.refuse ?? []) {
@@ -156,14 +153,7 @@ export function createFakeWorkspace(scenario: ProdScenario, connection: unknown,
       arm: {},
       credential: {},
       httpOptions: {},
-      connection,
-      subscriptionId: WORKSPACE_ARM_PATH.split('/')[2],
-      resourceGroup: WORKSPACE_ARM_PATH.split('/')[4],
-      workspaceName: WORKSPACE_ARM_PATH.split('/')[8],
-      workspaceArmPath: WORKSPACE_ARM_PATH,
-      workspace: { name: WORKSPACE_ARM_PATH.split('/')[8], location: 'westeurope' },
-      armRequest,
-      armRequestAndWait: armRequest,
+      ...fakeWorkspaceClient(connection, armRequest),
       defaultDatastore: async () => {
         throw new Error('The L0 scenarios upload nothing: the scoring code is already registered.');
       },

@@ -1,4 +1,7 @@
 /** What one L0 run of the DeployProd task gets: inputs, variables, the fake workspace's endpoint and assets. */
+import type { MockTaskScenario } from '../../support/scenario';
+
+export { FAKE, WORKSPACE_ARM_PATH } from '../../support/fakeWorkspaceClient';
 
 /** An online endpoint and its deployments as the fake workspace holds them (also what a run leaves, to seed the next). */
 export interface FakeEndpointState {
@@ -13,9 +16,7 @@ export interface FakeEndpointState {
   deployments: Record<string, { properties: Record<string, unknown>; sku?: unknown; tags?: Record<string, string> }>;
 }
 
-export interface ProdScenario {
-  readonly inputs: Readonly<Record<string, string>>;
-  readonly variables?: Readonly<Record<string, string>>;
+export interface ProdScenario extends MockTaskScenario {
   /** The endpoint at the start; undefined: it does not exist. */
   readonly endpoint?: FakeEndpointState;
   /** Model versions (`name:version`) of the workspace, with their tags. */
@@ -26,8 +27,6 @@ export interface ProdScenario {
   readonly smokeFailures?: readonly string[];
   /** Requests answered 400 (`METHOD` and a path regular expression, relative to the workspace; the nth match). */
   readonly refuse?: ReadonlyArray<{ readonly method: string; readonly path: string; readonly nth?: number }>;
-  readonly recordFile: string;
-  readonly tempDirectory: string;
   readonly sourcesDirectory: string;
 }
 
@@ -49,10 +48,3 @@ export interface FakeRecord {
 
 export const SCENARIO_VARIABLE = 'L0_DEPLOY_PROD_SCENARIO';
 export const CONNECTION_ID = 'l0-prod-conn';
-export const FAKE = {
-  subscriptionId: '11111111-2222-3333-4444-555555555555',
-  tenantId: '66666666-7777-8888-9999-000000000000',
-  resourceGroup: 'rg-l0',
-  workspaceName: 'ws-l0',
-} as const;
-export const WORKSPACE_ARM_PATH = `/subscriptions/${FAKE.subscriptionId}/resourceGroups/${FAKE.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${FAKE.workspaceName}`;

@@ -4,11 +4,11 @@
  * Azure-AsyncOperation as the service's do), a blob datastore, and a scoring client. Every ARM call, upload and
  * scoring request is written to a JSON file, so the mocha side can assert what the task did on the "Azure side".
  */
-import * as fs from 'node:fs';
-
 import { createHttpHeaders, type HttpClient, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 
-import { type DeployQAScenario, FAKE, FAKE_PRIMARY_KEY, type FakeResource, WORKSPACE_ARM_PATH } from './scenario';
+import { type DeployQAScenario, FAKE_PRIMARY_KEY, type FakeResource, WORKSPACE_ARM_PATH } from './scenario';
+import { fakeDefaultDatastore, fakeWorkspaceClient, type MakeArmError } from '../../support/fakeWorkspaceClient';
+import { JsonRecorder } from '../../support/jsonRecorder';
 
 export interface ArmCall {
   readonly method: string;
@@ -27,19 +27,13 @@ export interface FakeRecord {
   resources: Record<string, FakeResource>;
 }
 
-export class Recorder {
-  readonly record: FakeRecord = { calls: [], uploads: [], scoring: [], resources: {} };
-  constructor(private readonly file: string) {
-    this.save();
-  }
-  save(): void {
-    fs.writeFileSync(this.file, JSON.stringify(this.record));
+export class Recorder extends JsonRecorder<FakeRecord> {
+  constructor(file: string) {
+    super(file, { calls: [], uploads: [], scoring: [], resources: {} });
   }
 }
 
-type MakeError = (method: string, url: string, status: number, code: string, message: string) => Error;
-
-export function createFakeWorkspace(scenario: DeployQAScenario, connection: unknown, recorder: Recorder, makeError: MakeError) {
+export function createFakeWorkspace(scenario: DeployQAScenario, connection: unknown, recorder: Recorder, makeError: MakeArmError) {
   const store = new Map<string, FakeResource>(Object.entries(scenario.resources ?? {}).map(([key, value]) => [key.toLowerCase(), structuredClone(value)]));
   const failedOperation = 'operations/failed';
   const saveResources = (): void => {
@@ -104,20 +98,10 @@ export function createFakeWorkspace(scenario: DeployQAScenario, connection: unkn
   }
 
   const blobs = new Set<string>();
-  const write = async (name: string): Promise<void> => {
-    blobs.add(name);
+  const datastore = fakeDefaultDatastore(blobs, (name) => {
     recorder.record.uploads.push(name);
     recorder.save();
-  };
-  const containerUrl = 'https://fakeaccount.blob.core.windows.net/azureml-blobstore-fake';
-  const datastore = {
-    name: 'workspaceblobstore',
-    id: `${WORKSPACE_ARM_PATH}/datastores/workspaceblobstore`,
-    accountName: 'fakeaccount',
-    containerName: 'azureml-blobstore-fake',
-    containerUrl,
-    containerClient: { url: containerUrl, getBlockBlobClient: (name: string) => ({ exists: async () => blobs.has(name), uploadFile: () => write(name), upload: () => write(name) }) },
-  };
+  });
 
   const answers = [...(scenario.scoringAnswers ?? [{ status: 200, body: '{"predictions": [210.22, 66.37, 181.2]}' }])];
   const scoringClient: HttpClient = {
@@ -136,14 +120,7 @@ export function createFakeWorkspace(scenario: DeployQAScenario, connection: unkn
       arm: {},
       credential: { getToken: async () => ({ token: 'fake-aad-token', expiresOnTimestamp: Date.now() + 3_600_000 }) },
       httpOptions: {},
-      connection,
-      subscriptionId: FAKE.subscriptionId,
-      resourceGroup: FAKE.resourceGroup,
-      workspaceName: FAKE.workspaceName,
-      workspaceArmPath: WORKSPACE_ARM_PATH,
-      workspace: { name: FAKE.workspaceName, location: 'westeurope' },
-      armRequest,
-      armRequestAndWait: armRequest,
+      ...fakeWorkspaceClient(connection, armRequest),
       defaultDatastore: async () => datastore,
     },
   };

@@ -6,11 +6,10 @@
  */
 import * as fs from 'node:fs';
 
-import { type EvaluateScenario, FAKE, type RecordedCall, type SeededResource, WORKSPACE_ARM_PATH } from './scenario';
+import { type EvaluateScenario, type RecordedCall, type SeededResource, WORKSPACE_ARM_PATH } from './scenario';
+import { fakeWorkspaceClient, type MakeArmError, NO_HEADERS } from '../../support/fakeWorkspaceClient';
 
-type MakeError = (method: string, url: string, status: number, code: string, message: string) => Error;
-
-export function createFakeWorkspace(scenario: EvaluateScenario, connection: unknown, makeError: MakeError) {
+export function createFakeWorkspace(scenario: EvaluateScenario, connection: unknown, makeError: MakeArmError) {
   const calls: RecordedCall[] = [];
   const record = (call: RecordedCall): void => {
     calls.push(call);
@@ -20,7 +19,6 @@ export function createFakeWorkspace(scenario: EvaluateScenario, connection: unkn
 
   const store = new Map<string, SeededResource>();
   for (const [key, resource] of Object.entries(scenario.resources ?? {})) store.set(key.toLowerCase(), resource);
-  const headers = { get: () => undefined, has: () => false, set: () => undefined, delete: () => undefined, toJSON: () => ({}), [Symbol.iterator]: function* () {} };
 
   const resourceBody = (path: string, resource: SeededResource) => ({ id: `${WORKSPACE_ARM_PATH}/${path}`, name: path.split('/').pop(), ...resource });
 
@@ -34,7 +32,7 @@ export function createFakeWorkspace(scenario: EvaluateScenario, connection: unkn
       if (status >= 400 && !(options.allowedStatuses ?? []).includes(status)) {
         throw makeError(method, `https://management.azure.com${withoutQuery}`, status, 'ResourceNotFound', `The resource '${path}' was not found.`);
       }
-      return { status, headers, body };
+      return { status, headers: NO_HEADERS, body };
     };
     if (method !== 'GET') return answer(405);
     const found = store.get(key);
@@ -80,14 +78,7 @@ export function createFakeWorkspace(scenario: EvaluateScenario, connection: unkn
   };
 
   return {
-    connection,
-    subscriptionId: FAKE.subscriptionId,
-    resourceGroup: FAKE.resourceGroup,
-    workspaceName: FAKE.workspaceName,
-    workspaceArmPath: WORKSPACE_ARM_PATH,
-    workspace: { name: FAKE.workspaceName, location: 'westeurope' },
-    armRequest,
-    armRequestAndWait: armRequest,
+    ...fakeWorkspaceClient(connection, armRequest),
     mlflow,
   };
 }

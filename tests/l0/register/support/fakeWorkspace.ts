@@ -5,10 +5,10 @@
  * Every ARM call and uploaded blob is written to a JSON file, so the mocha side can assert what the task did (and did
  * not do) on the "Azure side".
  */
-import * as fs from 'node:fs';
-
 import type { FakeResource, RegisterScenario } from './scenario';
-import { FAKE, WORKSPACE_ARM_PATH } from './scenario';
+import { WORKSPACE_ARM_PATH } from './scenario';
+import { fakeDefaultDatastore, fakeWorkspaceClient, type MakeArmError, NO_HEADERS } from '../../support/fakeWorkspaceClient';
+import { JsonRecorder } from '../../support/jsonRecorder';
 
 export interface ArmCall {
   readonly method: string;
@@ -27,20 +27,11 @@ export interface FakeRecord {
   models: Record<string, { properties: Record<string, unknown> }>;
 }
 
-export class Recorder {
-  readonly record: FakeRecord = { calls: [], uploads: [], models: {} };
-
-  constructor(private readonly file: string) {
-    this.save();
-  }
-
-  save(): void {
-    // Written after every change: a task that fails half-way still leaves what it did.
-    fs.writeFileSync(this.file, JSON.stringify(this.record));
+export class Recorder extends JsonRecorder<FakeRecord> {
+  constructor(file: string) {
+    super(file, { calls: [], uploads: [], models: {} });
   }
 }
-
-type MakeError = (method: string, url: string, status: number, code: string, message: string) => Error;
 
 const IMMUTABLE_EXCEPT = new Set(['description', 'tags', 'isArchived']);
 
@@ -49,7 +40,7 @@ function immutablePart(properties: Record<string, unknown>): string {
   return JSON.stringify(Object.fromEntries(kept.sort(([a], [b]) => a.localeCompare(b))));
 }
 
-export function createFakeWorkspace(scenario: RegisterScenario, connection: unknown, recorder: Recorder, makeError: MakeError, makeTaskError: (message: string) => Error) {
+export function createFakeWorkspace(scenario: RegisterScenario, connection: unknown, recorder: Recorder, makeError: MakeArmError, makeTaskError: (message: string) => Error) {
   const store = new Map<string, FakeResource>();
   for (const [key, resource] of Object.entries(scenario.resources ?? {})) store.set(key, resource);
   let clock = Date.parse('2025-01-01T00:00:00Z');
@@ -64,7 +55,6 @@ export function createFakeWorkspace(scenario: RegisterScenario, connection: unkn
   };
   saveModels();
 
-  const headers = { get: () => undefined, has: () => false, set: () => undefined, delete: () => undefined, toJSON: () => ({}), [Symbol.iterator]: function* () {} };
   const versionsOf = (model: string): Array<[string, FakeResource]> =>
     [...store.entries()].filter(([key]) => key.startsWith(`models/${model}/versions/`)).map(([key, value]) => [key.split('/').pop()!, value]);
 
@@ -79,7 +69,7 @@ export function createFakeWorkspace(scenario: RegisterScenario, connection: unkn
         const code = status === 404 ? 'ResourceNotFound' : status === 409 ? 'Conflict' : 'BadRequest';
         throw makeError(method, `https://management.azure.com${WORKSPACE_ARM_PATH}/${path}`, status, code, `The fake answered ${status} for '${path}'.`);
       }
-      return { status, headers, body: responseBody };
+      return { status, headers: NO_HEADERS, body: responseBody };
     };
     const resource = (key: string, value: FakeResource) => ({ id: `${WORKSPACE_ARM_PATH}/${key}`, ...value });
 
@@ -134,15 +124,7 @@ export function createFakeWorkspace(scenario: RegisterScenario, connection: unkn
   }
 
   const blobs = new Set<string>(scenario.blobs ?? []);
-  const containerUrl = 'https://fakeaccount.blob.core.windows.net/azureml-blobstore-fake';
-  const write = async (name: string): Promise<void> => {
-    blobs.add(name);
-    recorder.record.uploads.push(name);
-    recorder.save();
-  };
-  const containerClient = {
-    url: containerUrl,
-    getBlockBlobClient: (name: string) => ({ exists: async () => blobs.has(name), uploadFile: () => write(name), upload: () => write(name) }),
+  const listing = {
     getBlobClient: (name: string) => ({ exists: async () => blobs.has(name) }),
     listBlobsFlat: (options: { prefix?: string } = {}) => ({
       byPage: (settings: { maxPageSize?: number } = {}) =>
@@ -152,7 +134,14 @@ export function createFakeWorkspace(scenario: RegisterScenario, connection: unkn
         })(),
     }),
   };
-  const datastore = { name: 'workspaceblobstore', id: `${WORKSPACE_ARM_PATH}/datastores/workspaceblobstore`, accountName: 'fakeaccount', containerName: 'azureml-blobstore-fake', containerUrl, containerClient };
+  const datastore = fakeDefaultDatastore(
+    blobs,
+    (name) => {
+      recorder.record.uploads.push(name);
+      recorder.save();
+    },
+    listing,
+  );
 
   const mlflow = {
     getRun: async (runId: string) => {
@@ -168,14 +157,7 @@ export function createFakeWorkspace(scenario: RegisterScenario, connection: unkn
       arm: {},
       credential: {},
       httpOptions: {},
-      connection,
-      subscriptionId: FAKE.subscriptionId,
-      resourceGroup: FAKE.resourceGroup,
-      workspaceName: FAKE.workspaceName,
-      workspaceArmPath: WORKSPACE_ARM_PATH,
-      workspace: { name: FAKE.workspaceName, location: 'westeurope' },
-      armRequest,
-      armRequestAndWait: armRequest,
+      ...fakeWorkspaceClient(connection, armRequest),
       mlflow,
       defaultDatastore: async () => datastore,
     },

@@ -6,66 +6,29 @@
  * Faked: shared's openWorkspace/createCredential (an in-memory workspace, see fakeWorkspace.ts) and openDatastore.
  * Everything else (inputs, checks, lineage, idempotency, model.json, artifact, build tag, summary) is the real code.
  */
-
 import { createFakeWorkspace, Recorder } from './fakeWorkspace';
-import { CONNECTION_ID, FAKE, type RegisterScenario, SCENARIO_VARIABLE } from './scenario';
-import { repositoryPath } from '../../../support/repository';
-import { withFakeWorkspaceConnector } from '../../../support/fakeWorkspaceConnector';
+import { CONNECTION_ID, type RegisterScenario, SCENARIO_VARIABLE } from './scenario';
+import { prepareMockTask, sharedWithFakeWorkspace } from '../../support/taskMockRunner';
 
-const scenario = JSON.parse(process.env[SCENARIO_VARIABLE] ?? '{}') as RegisterScenario;
-
-// What the agent sets before the task starts (task-lib reads some of it when it loads).
-const env = process.env;
-env['AGENT_TEMPDIRECTORY'] = scenario.tempDirectory;
-env['SYSTEM_DEFAULTWORKINGDIRECTORY'] = scenario.sourcesDirectory;
-env['BUILD_SOURCESDIRECTORY'] = scenario.sourcesDirectory;
-for (const [name, value] of Object.entries(scenario.variables ?? {})) env[name.replace(/[. ]/g, '_').toUpperCase()] = value;
-const id = CONNECTION_ID;
-env[`ENDPOINT_URL_${id}`] = 'https://management.azure.com/';
-env[`ENDPOINT_AUTH_${id}`] = JSON.stringify({ scheme: 'ServicePrincipal', parameters: {} });
-env[`ENDPOINT_AUTH_SCHEME_${id}`] = 'ServicePrincipal';
-env[`ENDPOINT_AUTH_PARAMETER_${id}_SERVICEPRINCIPALID`] = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
-env[`ENDPOINT_AUTH_PARAMETER_${id}_SERVICEPRINCIPALKEY`] = 'l0-register-client-secret';
-env[`ENDPOINT_AUTH_PARAMETER_${id}_AUTHENTICATIONTYPE`] = 'spnKey';
-env[`ENDPOINT_AUTH_PARAMETER_${id}_TENANTID`] = FAKE.tenantId;
-env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = FAKE.subscriptionId;
-env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONNAME`] = 'L0 subscription';
-env[`ENDPOINT_DATA_${id}_ENVIRONMENT`] = 'AzureCloud';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { TaskMockRunner } = require('azure-pipelines-task-lib/mock-run') as typeof import('azure-pipelines-task-lib/mock-run');
-const runner = new TaskMockRunner(repositoryPath('tasks/AzureMLRegisterModel/dist/index.js'));
-for (const [name, value] of Object.entries(scenario.inputs)) runner.setInput(name, value);
-
-// The real library, loaded before the mocks are enabled; the task gets it with its network edge replaced.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const shared = require('@azureml-mlops/shared') as typeof import('@azureml-mlops/shared');
+const { scenario, runner, shared, azureRequestError } = prepareMockTask<RegisterScenario>('AzureMLRegisterModel', SCENARIO_VARIABLE, CONNECTION_ID);
 const recorder = new Recorder(scenario.recordFile);
 let fake: ReturnType<typeof createFakeWorkspace> | undefined;
 
 runner.registerMock(
   '@azureml-mlops/shared',
-  withFakeWorkspaceConnector({
-    ...shared,
-    createCredential: () => ({ getToken: async () => ({ token: 'fake-access-token', expiresOnTimestamp: Date.now() + 3_600_000 }) }),
-    openWorkspace: async (options: { connection: unknown; resourceGroup?: string; workspaceName?: string }) => {
-      if (options.resourceGroup !== FAKE.resourceGroup || options.workspaceName !== FAKE.workspaceName) {
-        throw new shared.InputError('workspace', `the fake workspace is ${FAKE.resourceGroup}/${FAKE.workspaceName}, not ${options.resourceGroup}/${options.workspaceName}`, 'Fix the scenario');
-      }
-      fake = createFakeWorkspace(
-        scenario,
-        options.connection,
-        recorder,
-        (method, url, status, code, message) => new shared.AzureRequestError(method, url, status, code, message),
-        (message) => new shared.TaskError(message),
-      );
+  sharedWithFakeWorkspace(
+    shared,
+    (connection) => {
+      fake = createFakeWorkspace(scenario, connection, recorder, azureRequestError, (message) => new shared.TaskError(message));
       return fake.workspace;
     },
-    openDatastore: (...args: [unknown, string, string, string | undefined]) => {
-      if (!fake) throw new Error('openDatastore before openWorkspace');
-      return fake.openDatastore(...args);
+    {
+      openDatastore: (...args: [unknown, string, string, string | undefined]) => {
+        if (!fake) throw new Error('openDatastore before openWorkspace');
+        return fake.openDatastore(...args);
+      },
     },
-  }),
+  ),
 );
 
 runner.run();

@@ -3,7 +3,8 @@
  * ARM store (computes, assets, jobs) and an in-memory default datastore. Every ARM call and uploaded blob is
  * recorded in a JSON file, so the mocha side can assert what the task did (and did not do) on the "Azure side".
  */
-import * as fs from 'node:fs';
+import { fakeDefaultDatastore, fakeWorkspaceClient, NO_HEADERS, WORKSPACE_ARM_PATH } from '../../support/fakeWorkspaceClient';
+import { JsonRecorder } from '../../support/jsonRecorder';
 
 /** Resources of a scenario, by ARM path relative to the workspace (e.g. `computes/cpu-cluster`, `jobs/x`). */
 export type SeededResources = Record<string, { readonly name?: string; readonly properties?: Record<string, unknown> }>;
@@ -25,26 +26,14 @@ export interface FakeRecord {
 }
 
 export interface FakeWorkspaceOptions {
-  readonly subscriptionId: string;
-  readonly resourceGroup: string;
-  readonly workspaceName: string;
-  readonly tenantId: string;
   readonly connection: unknown;
   readonly computes: readonly string[];
   readonly resources: SeededResources;
-  readonly recordFile: string;
 }
 
-export class Recorder {
-  readonly record: FakeRecord = { calls: [], blobs: [], waits: [] };
-
-  constructor(private readonly file: string) {
-    this.save();
-  }
-
-  save(): void {
-    // Written after every change: a task that fails half-way still leaves what it did.
-    fs.writeFileSync(this.file, JSON.stringify(this.record));
+export class Recorder extends JsonRecorder<FakeRecord> {
+  constructor(file: string) {
+    super(file, { calls: [], blobs: [], waits: [] });
   }
 }
 
@@ -54,19 +43,17 @@ interface RestLikeError extends Error {
 
 /** The parts of WorkspaceClient the Train task uses before waiting (waiting is faked separately). */
 export function createFakeWorkspace(options: FakeWorkspaceOptions, recorder: Recorder, makeError: (method: string, url: string, status: number, code: string, message: string) => RestLikeError) {
-  const workspaceArmPath = `/subscriptions/${options.subscriptionId}/resourceGroups/${options.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${options.workspaceName}`;
   const store = new Map<string, { name?: string; properties?: Record<string, unknown> }>();
   for (const compute of options.computes) store.set(`computes/${compute}`.toLowerCase(), { name: compute, properties: { computeType: 'AmlCompute', provisioningState: 'Succeeded' } });
   for (const [key, resource] of Object.entries(options.resources)) store.set(key.toLowerCase(), resource);
 
   const relative = (armPath: string): string => {
     const withoutQuery = armPath.split('?')[0]!;
-    const prefix = workspaceArmPath.toLowerCase();
+    const prefix = WORKSPACE_ARM_PATH.toLowerCase();
     const lower = withoutQuery.toLowerCase();
     if (!lower.startsWith(prefix)) throw new Error(`The fake workspace got a request outside the workspace: ${withoutQuery}`);
     return withoutQuery.slice(prefix.length).replace(/^\/+/, '');
   };
-  const headers = { get: () => undefined, has: () => false, set: () => undefined, delete: () => undefined, toJSON: () => ({}), [Symbol.iterator]: function* () {} };
 
   async function armRequest(method: string, armPath: string, body?: unknown, requestOptions: { allowedStatuses?: readonly number[] } = {}) {
     const path = relative(armPath);
@@ -75,13 +62,13 @@ export function createFakeWorkspace(options: FakeWorkspaceOptions, recorder: Rec
       recorder.record.calls.push({ method, path, status, ...(body !== undefined ? { body } : {}) });
       recorder.save();
       if (status >= 400 && !(requestOptions.allowedStatuses ?? []).includes(status)) {
-        throw makeError(method, `https://management.azure.com${workspaceArmPath}/${path}`, status, 'ResourceNotFound', `The resource '${path}' was not found.`);
+        throw makeError(method, `https://management.azure.com${WORKSPACE_ARM_PATH}/${path}`, status, 'ResourceNotFound', `The resource '${path}' was not found.`);
       }
-      return { status, headers, body: responseBody };
+      return { status, headers: NO_HEADERS, body: responseBody };
     };
     if (method === 'GET') {
       const found = store.get(key);
-      if (found) return answer(200, { id: `${workspaceArmPath}/${path}`, ...found });
+      if (found) return answer(200, { id: `${WORKSPACE_ARM_PATH}/${path}`, ...found });
       // A collection: its direct children.
       const children = [...store.entries()].filter(([k]) => k.startsWith(`${key}/`) && !k.slice(key.length + 1).includes('/'));
       if (/(^|\/)(computes|datastores|versions)$/.test(key)) return answer(200, { value: children.map(([, v]) => v) });
@@ -93,52 +80,22 @@ export function createFakeWorkspace(options: FakeWorkspaceOptions, recorder: Rec
       const isJob = /^jobs\/[^/]+$/.test(key);
       const existing = store.get(key);
       const properties = isJob
-        ? { ...given, status: 'NotStarted', services: { Studio: { endpoint: `https://ml.azure.com/runs/${name}?wsid=${workspaceArmPath}` } } }
+        ? { ...given, status: 'NotStarted', services: { Studio: { endpoint: `https://ml.azure.com/runs/${name}?wsid=${WORKSPACE_ARM_PATH}` } } }
         : given;
       store.set(key, { name, properties });
-      return answer(existing ? 200 : 201, { id: `${workspaceArmPath}/${path}`, name, properties });
+      return answer(existing ? 200 : 201, { id: `${WORKSPACE_ARM_PATH}/${path}`, name, properties });
     }
     return answer(405);
   }
 
   const blobs = new Set<string>();
-  const containerUrl = `https://fakeaccount.blob.core.windows.net/azureml-blobstore-fake`;
-  const containerClient = {
-    url: containerUrl,
-    getBlockBlobClient(blobName: string) {
-      return {
-        exists: async () => blobs.has(blobName),
-        uploadFile: async () => {
-          blobs.add(blobName);
-          recorder.record.blobs.push(blobName);
-          recorder.save();
-        },
-        upload: async () => {
-          blobs.add(blobName);
-          recorder.record.blobs.push(blobName);
-          recorder.save();
-        },
-      };
-    },
-  };
-  const datastore = {
-    name: 'workspaceblobstore',
-    id: `${workspaceArmPath}/datastores/workspaceblobstore`,
-    accountName: 'fakeaccount',
-    containerName: 'azureml-blobstore-fake',
-    containerUrl,
-    containerClient,
-  };
+  const datastore = fakeDefaultDatastore(blobs, (name) => {
+    recorder.record.blobs.push(name);
+    recorder.save();
+  });
 
   return {
-    connection: options.connection,
-    subscriptionId: options.subscriptionId,
-    resourceGroup: options.resourceGroup,
-    workspaceName: options.workspaceName,
-    workspaceArmPath,
-    workspace: { name: options.workspaceName, location: 'westeurope' },
-    armRequest,
-    armRequestAndWait: armRequest,
+    ...fakeWorkspaceClient(options.connection, armRequest),
     defaultDatastore: async () => datastore,
   };
 }
