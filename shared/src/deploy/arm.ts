@@ -32,10 +32,12 @@ export function isBusy(state: string | undefined): boolean {
 
 /** Delays between polls: quick at first, then every 5 s (or what the service asks for). */
 export const POLL_SCHEDULE_MS: readonly number[] = [250, 500, 1000, 2000, 3000, 5000];
+/** The longest wait between polls, whatever Retry-After says (an hour-long Retry-After must not stall the task). */
+export const MAX_POLL_DELAY_MS = 60_000;
 
-export function pollDelay(attempt: number, response?: RestResponse<unknown>): number {
+export function pollDelay(attempt: number, response?: Pick<RestResponse<unknown>, 'headers'>): number {
   const requested = response ? serverRequestedDelayMs({ headers: response.headers } as never) : undefined;
-  return requested ?? POLL_SCHEDULE_MS[Math.min(attempt, POLL_SCHEDULE_MS.length - 1)]!;
+  return Math.min(requested ?? POLL_SCHEDULE_MS[Math.min(attempt, POLL_SCHEDULE_MS.length - 1)]!, MAX_POLL_DELAY_MS);
 }
 
 export interface OperationOutcome {

@@ -124,6 +124,15 @@ export function loadDeploymentSpec(file: string | undefined, options: LoadDeploy
   if (computeType === 'Managed' && (draft.body['properties'] as JsonObject | undefined)?.['containerResourceRequirements'] !== undefined) {
     throw new InputError(names.file, 'resources (CPU, memory and GPU requests and limits) is set, but they apply to Kubernetes deployments only', 'Remove resources: a managed deployment gets the resources of its instance_type');
   }
+  const scaleSettings = (draft.body['properties'] as JsonObject | undefined)?.['scaleSettings'] as JsonObject | undefined;
+  if (computeType === 'Managed' && scaleSettings?.['scaleType'] === 'TargetUtilization') {
+    // The service refuses it only after the code upload and the endpoint creation: say so before anything happens.
+    throw new InputError(
+      names.file,
+      'scale_settings type target_utilization is set, but it applies to Kubernetes deployments only',
+      'Remove scale_settings (or write type: default): a managed deployment scales with instance_count, or with Azure Monitor autoscale rules',
+    );
+  }
 
   if (draft.code && !draft.scoringScript) {
     throw new InputError(names.scoringScript, 'a value is required when scoring code is given', `Set '${names.scoringScript}' (or code_configuration.scoring_script) to the script's path inside the code folder, e.g. score.py`);
@@ -181,7 +190,7 @@ function readYaml(root: YamlMapping, draft: Draft, options: LoadDeploymentOption
   setIfDefined(body, ['properties', 'appInsightsEnabled'], root.get('app_insights_enabled').boolean('Write app_insights_enabled: true or false.'));
   setIfDefined(body, ['properties', 'egressPublicNetworkAccess'], enabledDisabled(root.get('egress_public_network_access'), 'Write egress_public_network_access: enabled or disabled.'));
   const privateNetwork = root.get('private_network_connection').boolean('Write private_network_connection: true or false.');
-  if (privateNetwork !== undefined && body['properties'] && (body['properties'] as JsonObject)['egressPublicNetworkAccess'] === undefined) {
+  if (privateNetwork !== undefined && (body['properties'] as JsonObject | undefined)?.['egressPublicNetworkAccess'] === undefined) {
     // The older name of egress_public_network_access (true: no public egress).
     setIfDefined(body, ['properties', 'egressPublicNetworkAccess'], privateNetwork ? 'Disabled' : 'Enabled');
   }

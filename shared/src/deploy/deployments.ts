@@ -7,7 +7,7 @@ import { TaskError } from '../pipeline/errors';
 import { info } from '../pipeline/logging';
 import { redactSecrets } from '../pipeline/secrets';
 import { DEPLOYMENT_API_VERSION, type DeployWorkspace, isBusy, waitForOperation, waitUntilIdle } from './arm';
-import { formatTraffic, readEndpoint, rebalanceTraffic, refused, setEndpointTraffic, trafficOf } from './endpoints';
+import { formatTraffic, operationFailure, readEndpoint, rebalanceTraffic, refused, setEndpointTraffic, trafficOf } from './endpoints';
 import { fetchDeploymentLogs, lastErrorLine, printDeploymentLogs } from './logs';
 import { changedPaths, mergeInto, withoutReadOnly } from './merge';
 import type { DeploymentLogs, JsonObject, ResolvedDeployment } from './types';
@@ -202,7 +202,7 @@ export async function deleteDeployment(
   }
   if (first.status !== 204) {
     const outcome = await waitForOperation(workspace, first, { signal, label });
-    if (outcome.status !== 'Succeeded') throw new TaskError(`${label}: the deletion ended ${outcome.status}${outcome.code ? ` (${outcome.code})` : ''}: ${outcome.message ?? 'the service gave no reason'}.`);
+    if (outcome.status !== 'Succeeded') throw operationFailure(label, 'the deletion', outcome);
   }
   info(`${label}: deleted.`);
 }

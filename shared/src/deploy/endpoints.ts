@@ -6,7 +6,8 @@ import { AzureRequestError } from '../azure/rest';
 import { onlineEndpointPath, type OnlineEndpointResource } from '../azureml/endpoints';
 import { TaskError } from '../pipeline/errors';
 import { info } from '../pipeline/logging';
-import { DeployWorkspace, ENDPOINT_API_VERSION, isBusy, waitForOperation, waitUntilIdle } from './arm';
+import { redactSecrets } from '../pipeline/secrets';
+import { DeployWorkspace, ENDPOINT_API_VERSION, isBusy, type OperationOutcome, waitForOperation, waitUntilIdle } from './arm';
 import { changedPaths, isObject, mergeInto, withoutReadOnly } from './merge';
 import type { EndpointSpec, JsonObject } from './types';
 
@@ -70,7 +71,8 @@ export interface CreateOrUpdateEndpointOptions {
  * Create-or-update, idempotent. GETs the endpoint; a new one is created with the spec's fields, the workspace's
  * location, authMode Key unless stated, a system-assigned identity and no traffic. An existing one gets the spec's
  * fields merged into what the service answered (fields the spec does not state, tags it does not name, and fields
- * this library does not know are kept) and is PUT only when something changes. Waits for the operation.
+ * this library does not know are kept) and is PUT only when something changes, or when its last provisioning Failed
+ * (a re-run retries it). Waits for the operation.
  * `changed`: whether anything was sent. Logs one line saying what happened.
  */
 export async function createOrUpdateEndpoint(
@@ -110,6 +112,8 @@ export async function createOrUpdateEndpoint(
     const base = withoutReadOnly(existing);
     changes = changedPaths(base, ours, ENDPOINT_ATOMIC_PATHS);
     body = mergeInto(base, ours, ENDPOINT_ATOMIC_PATHS);
+    // A deployment cannot go to an endpoint whose provisioning failed: a re-run PUTs it again, as deployments do.
+    if (changes.length === 0 && existing.properties?.provisioningState?.toLowerCase() === 'failed') changes = ['(its last provisioning failed: retrying)'];
   }
   if (existing && changes.length === 0) {
     info(`${label}: unchanged (${describeEndpoint(existing)}); nothing sent.`);
@@ -123,7 +127,7 @@ export async function createOrUpdateEndpoint(
     readState: async () => (await readEndpoint(workspace, spec.name, signal))?.properties?.provisioningState,
   });
   if (outcome.status !== 'Succeeded') {
-    throw new TaskError(`${label}: ${existing ? 'the update' : 'the creation'} ended ${outcome.status}${outcome.code ? ` (${outcome.code})` : ''}: ${outcome.message ?? 'the service gave no reason'}.`);
+    throw operationFailure(label, existing ? 'the update' : 'the creation', outcome);
   }
   const endpoint = (await readEndpoint(workspace, spec.name, signal)) ?? (first.body as OnlineEndpointResource);
   info(existing ? `${label}: updated (${changes.join(', ')}).` : `${label}: created (${describeEndpoint(endpoint)}).`);
@@ -138,13 +142,21 @@ async function putEndpoint(workspace: DeployWorkspace, path: string, body: JsonO
   }
 }
 
-/** A refused write as one readable TaskError: what, status, the service's own words. */
+/**
+ * A refused write as one readable TaskError: what, status, the service's own words. Those words are quoted raw by
+ * AzureRequestError (only its message is masked), so registered secrets are masked here too.
+ */
 export function refused(error: unknown, label: string): unknown {
   if (!(error instanceof AzureRequestError)) return error;
   if (error.status === 409) {
-    return new TaskError(`${label}: Azure ML refused the change because another operation on it is running (HTTP 409${error.code ? ` ${error.code}` : ''}): ${error.serviceMessage} Run the task again once it has finished.`, { cause: error });
+    return new TaskError(redactSecrets(`${label}: Azure ML refused the change because another operation on it is running (HTTP 409${error.code ? ` ${error.code}` : ''}): ${error.serviceMessage} Run the task again once it has finished.`), { cause: error });
   }
-  return new TaskError(`${label}: Azure ML refused the request (${error.method}, HTTP ${error.status}${error.code ? ` ${error.code}` : ''}): ${error.serviceMessage}`, { cause: error });
+  return new TaskError(redactSecrets(`${label}: Azure ML refused the request (${error.method}, HTTP ${error.status}${error.code ? ` ${error.code}` : ''}): ${error.serviceMessage}`), { cause: error });
+}
+
+/** An operation that ended Failed or Canceled, with the service's code and words (registered secrets masked). */
+export function operationFailure(label: string, what: string, outcome: OperationOutcome): TaskError {
+  return new TaskError(redactSecrets(`${label}: ${what} ended ${outcome.status}${outcome.code ? ` (${outcome.code})` : ''}: ${(outcome.message ?? 'the service gave no reason').trim().replace(/\.$/, '')}.`));
 }
 
 function describeEndpoint(endpoint: OnlineEndpointResource): string {
@@ -209,7 +221,7 @@ export async function setEndpointTraffic(
   const first = await putEndpoint(workspace, onlineEndpointPath(workspace, endpointName), body, label, signal);
   const outcome = await waitForOperation(workspace, first, { signal, label });
   if (outcome.status !== 'Succeeded') {
-    throw new TaskError(`${label}: the traffic update ended ${outcome.status}${outcome.code ? ` (${outcome.code})` : ''}: ${outcome.message ?? 'the service gave no reason'}.`);
+    throw operationFailure(label, 'the traffic update', outcome);
   }
   info(`${label}: traffic ${formatTraffic(current.traffic)} -> ${formatTraffic(traffic)}${options.mirrorTraffic ? `; mirror ${formatTraffic(current.mirrorTraffic)} -> ${formatTraffic(mirror)}` : ''}.`);
   return (await readEndpoint(workspace, endpointName, signal)) ?? existing;
@@ -283,6 +295,6 @@ export async function deleteEndpoint(workspace: DeployWorkspace, endpointName: s
     return;
   }
   const outcome = await waitForOperation(workspace, first, { signal, label });
-  if (outcome.status !== 'Succeeded') throw new TaskError(`${label}: the deletion ended ${outcome.status}${outcome.code ? ` (${outcome.code})` : ''}: ${outcome.message ?? 'the service gave no reason'}.`);
+  if (outcome.status !== 'Succeeded') throw operationFailure(label, 'the deletion', outcome);
   info(`${label}: deleted, with its deployments.`);
 }

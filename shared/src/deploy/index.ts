@@ -18,7 +18,7 @@ export { millisecondsToDuration, secondsToDuration, durationToMilliseconds } fro
 export { parseAssetReference, type ParsedAssetReference } from './references';
 export { loadEndpointSpec, DEFAULT_ENDPOINT_INPUT_NAMES, ENDPOINT_NAME_PATTERN, type LoadEndpointOptions } from './endpointSpec';
 export { loadDeploymentSpec, DEFAULT_DEPLOYMENT_INPUT_NAMES, DEPLOYMENT_NAME_PATTERN, MAX_INSTANCE_COUNT, type LoadDeploymentOptions } from './deploymentSpec';
-export { ENDPOINT_API_VERSION, DEPLOYMENT_API_VERSION, type DeployWorkspace, POLL_SCHEDULE_MS, formatElapsed } from './arm';
+export { ENDPOINT_API_VERSION, DEPLOYMENT_API_VERSION, type DeployWorkspace, POLL_SCHEDULE_MS, MAX_POLL_DELAY_MS, pollDelay, formatElapsed } from './arm';
 export { withoutReadOnly, mergeInto, changedPaths, sameValue } from './merge';
 export {
   createOrUpdateEndpoint,

@@ -80,6 +80,8 @@ export async function run(params: DeployQAParameters, clients: DeployQAClients, 
   let written = false;
   let succeeded = false;
   try {
+    // A creation that fails half-way leaves an endpoint (provisioning Failed) behind: teardown must see it too.
+    written = before === undefined;
     const endpointResult = await group(`Online endpoint '${endpointName}'`, () => createOrUpdateEndpoint(workspace, endpointSpec, { signal }));
     written = true;
     actions.push(endpointResult.created ? 'endpoint created' : endpointResult.changed ? 'endpoint updated' : 'endpoint unchanged');
@@ -176,6 +178,10 @@ export function shouldTearDown(teardown: Teardown, succeeded: boolean): boolean 
 async function tearDown(workspace: WorkspaceClient, endpointName: string, deploymentName: string, signal: AbortSignal): Promise<string> {
   return group('Teardown', async () => {
     try {
+      if (!(await readEndpoint(workspace, endpointName, signal))) {
+        info(`The endpoint '${endpointName}' does not exist: nothing to tear down.`);
+        return 'nothing to delete (no endpoint)';
+      }
       await deleteDeployment(workspace, endpointName, deploymentName, signal, { removeTraffic: true });
       const left = await listOnlineDeployments(workspace, endpointName, signal);
       if (left.length > 0) {

@@ -123,6 +123,18 @@ describe('AzureMLDeployQA L0 (mock runner, tsc output)', function () {
     assert.deepEqual(writes(result.record).filter((c) => c.path === 'onlineEndpoints/qa-l0').length, 1, 'the traffic was not moved');
   });
 
+  it('an endpoint whose creation fails is torn down (teardown onFailure): nothing half-created is left', async function () {
+    const result = await runScenario({
+      inputs: { ...INPUTS, teardown: 'onFailure' },
+      resources: WORLD,
+      endpointFailure: { code: 'QuotaExceeded', message: 'Not enough quota for the endpoint.' },
+    });
+    assertFailedWithOneError(result, /^Online endpoint 'qa-l0': the creation ended Failed \(QuotaExceeded\): Not enough quota for the endpoint\.$/);
+    assert.ok(writes(result.record).some((c) => c.method === 'DELETE' && c.path === 'onlineEndpoints/qa-l0'), writes(result.record).map((c) => `${c.method} ${c.path}`).join('\n'));
+    assert.deepEqual(Object.keys(result.record.resources).filter((k) => k.startsWith('onlineendpoints/')), []);
+    assert.ok(!writes(result.record).some((c) => c.path.includes('/deployments/') && c.method === 'PUT'), 'no deployment was attempted');
+  });
+
   it('a smoke test that meets 503s then a wrong answer fails with the assertion and the response', async function () {
     const result = await runScenario({
       inputs: { ...INPUTS, smokeTestAttempts: '3' },

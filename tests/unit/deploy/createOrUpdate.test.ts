@@ -16,8 +16,11 @@ import {
   type DeployWorkspace,
   type EndpointSpec,
   inputValue,
+  MAX_POLL_DELAY_MS,
   mergeInto,
+  pollDelay,
   rebalanceTraffic,
+  registerSecret,
   type ResolvedDeployment,
   setEndpointTraffic,
   TaskError,
@@ -155,6 +158,15 @@ describe('create-or-update of online endpoints and deployments (shared/src/deplo
       assert.deepEqual((fake.writes()[0]?.body as { properties: { traffic: unknown } }).properties.traffic, { blue: 0 });
     });
 
+    it('an endpoint whose last provisioning failed is PUT again even when nothing changed (a re-run retries it)', async () => {
+      const failed = { ...EXISTING_ENDPOINT, properties: { ...EXISTING_ENDPOINT.properties, provisioningState: 'Failed' } };
+      const fake = fakeWorkspace({ [EP]: failed });
+      const result = await createOrUpdateEndpoint(fake.workspace, endpointSpec({ properties: { description: 'old' } }), { signal });
+      assert.deepEqual([result.created, result.changed], [false, true]);
+      assert.equal(fake.writes().length, 1);
+      assert.deepEqual((fake.writes()[0]?.body as { properties: { traffic: unknown } }).properties.traffic, { blue: 100 }, 'the traffic is kept');
+    });
+
     it('refuses to turn a managed endpoint into a Kubernetes one, before any write', async () => {
       const fake = fakeWorkspace({ [EP]: EXISTING_ENDPOINT });
       const spec = endpointSpec({}, { computeType: 'Kubernetes', kubernetesCompute: inputValue('kubernetesCompute', 'k8s-compute') });
@@ -263,6 +275,46 @@ describe('create-or-update of online endpoints and deployments (shared/src/deplo
       const [traffic, del] = fake.writes();
       assert.deepEqual((traffic?.body as { properties: { traffic: unknown } }).properties.traffic, { blue: 100 });
       assert.equal(del?.method, 'DELETE');
+    });
+  });
+
+  describe('secrets and polling', () => {
+    it('a refused write or a failed operation quotes the service without the secrets it echoes', async () => {
+      const secret = 'l0-echoed-endpoint-key-5f1e';
+      registerSecret(secret);
+      const refusing: DeployWorkspace = {
+        workspaceArmPath: WS,
+        workspace: { location: 'westeurope' },
+        armRequest: async (method: string, path: string) => {
+          if (method === 'GET') return { status: 404, headers: createHttpHeaders(), body: undefined };
+          throw new AzureRequestError(method, path, 400, 'BadRequest', `The key ${secret} is not accepted.`);
+        },
+      } as DeployWorkspace;
+      await assert.rejects(createOrUpdateEndpoint(refusing, endpointSpec(), { signal }), (e: unknown) => {
+        assert.ok(e instanceof TaskError);
+        assert.match(e.message, /refused the request \(PUT, HTTP 400 BadRequest\): The key \*\*\* is not accepted\./);
+        assert.ok(!e.message.includes(secret));
+        return true;
+      });
+      const failing: DeployWorkspace = {
+        ...refusing,
+        armRequest: async (method: string, path: string) => {
+          if (method === 'GET' && path.startsWith('https://')) return { status: 200, headers: createHttpHeaders(), body: { status: 'Failed', error: { code: 'Bad', message: `token ${secret} expired` } } };
+          if (method === 'GET') return { status: 404, headers: createHttpHeaders(), body: undefined };
+          return { status: 201, headers: createHttpHeaders({ 'azure-asyncoperation': 'https://management.azure.com/operations/1?api-version=x' }), body: {} };
+        },
+      } as DeployWorkspace;
+      await assert.rejects(createOrUpdateEndpoint(failing, endpointSpec(), { signal }), (e: unknown) => {
+        assert.ok(e instanceof TaskError);
+        assert.equal(e.message, "Online endpoint 'qa-endpoint': the creation ended Failed (Bad): token *** expired.");
+        return true;
+      });
+    });
+
+    it('polls at most every minute, whatever Retry-After asks', () => {
+      assert.equal(pollDelay(0, { headers: createHttpHeaders({ 'retry-after': '3600' }) }), MAX_POLL_DELAY_MS);
+      assert.equal(pollDelay(0, { headers: createHttpHeaders({ 'retry-after': '2' }) }), 2000);
+      assert.equal(pollDelay(99), 5000);
     });
   });
 

@@ -206,6 +206,13 @@ describe('online endpoint and deployment specs from az ml YAML (shared/src/deplo
       assert.equal(spec.environment?.kind === 'inline' ? spec.environment.condaFile : '', "dependencies:\n- python=3.11\nname: score\n");
     });
 
+    it('private_network_connection (the older name of egress_public_network_access) is kept when it is the only property', () => {
+      const file = write('private.yml', ['name: blue', 'endpoint_name: qa', 'instance_type: Standard_DS3_v2', 'private_network_connection: true'].join('\n'));
+      assert.deepEqual(loadDeploymentSpec(file).body['properties'], { egressPublicNetworkAccess: 'Disabled', instanceType: 'Standard_DS3_v2', endpointComputeType: 'Managed' });
+      const both = write('both.yml', ['name: blue', 'endpoint_name: qa', 'instance_type: Standard_DS3_v2', 'egress_public_network_access: enabled', 'private_network_connection: true'].join('\n'));
+      assert.equal((loadDeploymentSpec(both).body['properties'] as Record<string, unknown>)['egressPublicNetworkAccess'], 'Enabled', 'the newer name wins');
+    });
+
     it('inputs win over the file; a bare name:version model is accepted from an input', () => {
       const spec = loadDeploymentSpec(path.join(REPOSITORY_ROOT, 'samples/diabetes/deploy/deployment.yml'), {
         name: 'qa-1',
@@ -260,6 +267,8 @@ describe('online endpoint and deployment specs from az ml YAML (shared/src/deplo
       assert.match(errorOf(() => loadDeploymentSpec(batch, { displayName: 'b.yml' })).message, /\$schema \(line 1\) is the schema of a batch deployment/);
       const resources = write('resources.yml', 'name: blue\nendpoint_name: e-1\ninstance_type: Standard_DS3_v2\nresources:\n  requests:\n    cpu: "1"\n');
       assert.match(errorOf(() => loadDeploymentSpec(resources)).message, /^Input 'deploymentFile': resources \(CPU, memory and GPU requests and limits\) is set, but they apply to Kubernetes deployments only/);
+      const autoscale = write('autoscale.yml', 'name: blue\nendpoint_name: e-1\ninstance_type: Standard_DS3_v2\nscale_settings:\n  type: target_utilization\n  min_instances: 1\n  max_instances: 3\n');
+      assert.match(errorOf(() => loadDeploymentSpec(autoscale)).message, /^Input 'deploymentFile': scale_settings type target_utilization is set, but it applies to Kubernetes deployments only\./);
     });
 
     it('a managed deployment needs a VM size; names follow the service rules', () => {

@@ -36,6 +36,7 @@ export class Recorder extends JsonRecorder<FakeRecord> {
 export function createFakeWorkspace(scenario: DeployQAScenario, connection: unknown, recorder: Recorder, makeError: MakeArmError) {
   const store = new Map<string, FakeResource>(Object.entries(scenario.resources ?? {}).map(([key, value]) => [key.toLowerCase(), structuredClone(value)]));
   const failedOperation = 'operations/failed';
+  const failedEndpointOperation = 'operations/endpoint-failed';
   const saveResources = (): void => {
     recorder.record.resources = Object.fromEntries(store);
     recorder.save();
@@ -57,6 +58,7 @@ export function createFakeWorkspace(scenario: DeployQAScenario, connection: unkn
     const withId = (k: string, resource: FakeResource) => ({ id: `${WORKSPACE_ARM_PATH}/${k}`, name: k.split('/').pop(), ...resource });
 
     if (path === failedOperation) return answer(200, { status: 'Failed', error: scenario.deploymentFailure });
+    if (path === failedEndpointOperation) return answer(200, { status: 'Failed', error: scenario.endpointFailure });
     if (method === 'POST' && key.endsWith('/listkeys')) return answer(200, { primaryKey: FAKE_PRIMARY_KEY, secondaryKey: `${FAKE_PRIMARY_KEY}-2` });
     if (method === 'POST' && key.endsWith('/getlogs')) {
       const inference = (body as { containerType?: string }).containerType === 'InferenceServer';
@@ -78,7 +80,8 @@ export function createFakeWorkspace(scenario: DeployQAScenario, connection: unkn
     if (method === 'PUT') {
       const created = !store.has(key);
       const isDeployment = /^onlineendpoints\/[^/]+\/deployments\/[^/]+$/.test(key);
-      const fails = isDeployment && scenario.deploymentFailure !== undefined;
+      const isEndpoint = /^onlineendpoints\/[^/]+$/.test(key);
+      const fails = (isDeployment && scenario.deploymentFailure !== undefined) || (isEndpoint && scenario.endpointFailure !== undefined);
       const resource = structuredClone(body) as FakeResource & { properties: Record<string, unknown> };
       if (/^onlineendpoints\/[^/]+$/.test(key)) {
         const name = key.split('/')[1];
@@ -87,7 +90,8 @@ export function createFakeWorkspace(scenario: DeployQAScenario, connection: unkn
       if (key.startsWith('onlineendpoints/')) resource.properties['provisioningState'] = fails ? 'Failed' : 'Succeeded';
       store.set(key, resource);
       saveResources();
-      return answer(created ? 201 : 200, withId(key, resource), fails ? { 'azure-asyncoperation': `https://management.azure.com/${failedOperation}?api-version=2022-10-01` } : {});
+      const operation = isEndpoint ? failedEndpointOperation : failedOperation;
+      return answer(created ? 201 : 200, withId(key, resource), fails ? { 'azure-asyncoperation': `https://management.azure.com/${operation}?api-version=2022-10-01` } : {});
     }
     if (method === 'DELETE') {
       for (const k of [...store.keys()]) if (k === key || k.startsWith(`${key}/`)) store.delete(k);

@@ -9,6 +9,8 @@ export interface DeployQAScenario extends MockTaskScenario {
   /** The deployment ends Failed with this error, and its inference server log is `failureLog`. */
   readonly deploymentFailure?: { readonly code: string; readonly message: string };
   readonly failureLog?: string;
+  /** The endpoint's creation or update ends Failed with this error (the endpoint stays, provisioning Failed). */
+  readonly endpointFailure?: { readonly code: string; readonly message: string };
   /** Answers of the scoring URI, in order (the last one repeats). */
   readonly scoringAnswers?: ReadonlyArray<{ readonly status: number; readonly body: string }>;
   readonly sourcesDirectory: string;
