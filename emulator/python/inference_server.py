@@ -232,8 +232,14 @@ def make_handler(app):
         def handle_request(self):
             started = time.perf_counter()
             url = urlsplit(self.path)
-            body = self.read_body()
             ids, error = self.request_ids()
+            try:
+                body = self.read_body()
+            except ValueError as invalid:
+                # The rest of the connection cannot be framed: answer, then close it.
+                self.close_connection = True
+                error = error or (400, {"message": f"The request body cannot be read: {invalid}"}, {})
+                body = b""
             status, payload, extra = error if error else self.route(url, body)
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
             self.send_response(status)
@@ -249,7 +255,21 @@ def make_handler(app):
                 logger.info("%s %s %d %.3fms %d", self.command, target, status, elapsed, len(data))
 
         def read_body(self):
+            """The request body: Content-Length bytes, or the chunks of a chunked request (as gunicorn reads them).
+            Raises ValueError when the framing is invalid."""
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                chunks = []
+                while True:
+                    size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"x", 16)
+                    if size == 0:
+                        while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                            pass  # trailers
+                        return b"".join(chunks)
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline(3)
             length = int(self.headers.get("Content-Length") or 0)
+            if length < 0:
+                raise ValueError(f"invalid Content-Length {length}")
             return self.rfile.read(length) if length > 0 else b""
 
         def request_ids(self):
@@ -307,12 +327,18 @@ def make_handler(app):
             elapsed = (time.perf_counter() - started) * 1000
             try:
                 payload = json.dumps(result).encode("utf-8")
-            except (TypeError, ValueError):
+            except Exception:  # noqa: BLE001 - TypeError, ValueError, RecursionError (a deeply nested value): never a dropped connection
                 logger.error("Encountered Exception: %s", traceback.format_exc().rstrip())
                 return 500, {"message": INTERNAL_ERROR_MESSAGE}, {"x-ms-run-function-failed": "False"}
             return 200, payload, {"x-ms-run-function-failed": "False", "x-ms-run-fn-exec-ms": f"{elapsed:.3f}"}
 
     return InferenceHandler
+
+
+class Server(http.server.ThreadingHTTPServer):
+    # The front end opens a connection per request: the default backlog of 5 drops SYNs under a burst of concurrent
+    # requests, which then wait a second or more for the retransmission (and meet their request timeout).
+    request_queue_size = 128
 
 
 def exit_with_stdin():
@@ -344,7 +370,7 @@ def main(argv):
     worker_count = max(1, int(os.environ.get("WORKER_COUNT", "1") or "1"))
     # Bound first, as gunicorn binds before its worker runs init(); it answers once init() has completed.
     app = {}
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(app))
+    server = Server(("127.0.0.1", args.port), make_handler(app))
     server.daemon_threads = True
     port = server.server_address[1]
     print_banner(entry_script, model_dir, worker_count, port)

@@ -156,6 +156,8 @@ export class RunManager {
     run.lastUpdatedTime = run.startTime;
     this.log(run, `${timestamp()} Downloading source code...`);
     const archive = await this.storage.readSource(sourcePath(request.sourceLocation));
+    // Cancelled (or timed out) while downloading: the log ends with that, not with what the run would have done next.
+    if (this.over(run)) return;
     if (!archive) {
       return this.fail(run, `failed to download the source code: nothing was uploaded at '${request.sourceLocation}' (upload the context to the URL listBuildSourceUploadUrl gives, then pass its relativePath)`);
     }
@@ -165,6 +167,7 @@ export class RunManager {
     } catch (error) {
       return this.fail(run, error instanceof Error ? error.message : String(error));
     }
+    if (this.over(run)) return;
     const volume = `acb_vol_${randomUUID()}`;
     this.log(
       run,

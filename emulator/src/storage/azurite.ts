@@ -30,6 +30,8 @@ let exitHookInstalled = false;
 export async function startAzurite(options: AzuriteOptions): Promise<AzuriteProcess> {
   await mkdir(options.location, { recursive: true });
   const args = [
+    // Azurite runs inside a host that exits when our end of its stdin closes (see azuriteHost.ts).
+    require.resolve('./azuriteHost'),
     require.resolve('azurite/dist/src/blob/main.js'),
     '--blobHost', '127.0.0.1',
     '--blobPort', '0',
@@ -44,7 +46,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<AzuriteProc
   ];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, AZURITE_ACCOUNTS: `${options.accountName}:${options.accountKey}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   installExitHook();
   running.add(child);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Emulator } from '@azureml-mlops/emulator';
 import { sharedEmulator } from '../../support/emulatorFixture';
-import { AzureMlTestClient, unique } from './support';
+import { AzureMlTestClient, processExists, unique } from './support';
 import {
   DIABETES_SCORE_PY,
   ScoringClient,
@@ -26,7 +26,7 @@ def run(raw_data):
     return {}
 `;
 
-/** run() raises for {"fail": true}, sleeps for {"sleep": seconds}, else echoes. */
+/** run() raises for {"fail": true}, returns what JSON cannot encode for {"deep": true}, sleeps for {"sleep": seconds}, else echoes. */
 const RUN_MISBEHAVES = `
 import json, time
 
@@ -37,8 +37,26 @@ def run(raw_data):
     request = json.loads(raw_data)
     if request.get("fail"):
         raise ValueError("row 3 has 2 values; the model takes 10")
+    if request.get("deep"):
+        # json.dumps of this raises RecursionError (not a TypeError): the answer must still be the server's 500.
+        nested = []
+        for _ in range(100000):
+            nested = [nested]
+        return nested
     time.sleep(request.get("sleep", 0))
     return {"echo": request}
+`;
+
+/** init() never returns (a model download that hangs). */
+const INIT_HANGS = `
+import time
+
+def init():
+    while True:
+        time.sleep(60)
+
+def run(raw_data):
+    return {}
 `;
 
 describe('emulator Azure ML: online deployments whose scoring script fails', function () {
@@ -110,6 +128,27 @@ describe('emulator Azure ML: online deployments whose scoring script fails', fun
     assert.equal(answer.json<{ predictions: number[] }>().predictions.length, 3);
   });
 
+  it('ends a deployment whose init() never returns Failed at its readiness deadline, and stops its inference server', async function () {
+    const ep = await newEndpoint();
+    const code = await registerCode(client, { 'score.py': INIT_HANGS });
+    const probe = { initialDelay: 'PT0S', period: 'PT0.5S', failureThreshold: 1, timeout: 'PT0.5S' };
+    const started = await client.arm('PUT', `onlineEndpoints/${ep}/deployments/blue`, deploymentBody(assets, code, { readinessProbe: probe }));
+    assert.equal(started.status, 201, started.text);
+    let pids: number[] = [];
+    for (let i = 0; i < 400 && pids.length === 0; i++) {
+      pids = emulator.inspect.inferenceServerPids(ep)['blue'] ?? [];
+      if (pids.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(pids.length, 1, 'the inference server was started');
+    const status = await operationResult(client, started);
+    assert.equal(status['status'], 'Failed');
+    assert.equal(status['error']['code'], 'ResourceNotReady');
+    assert.match(status['error']['message'], /Readiness probe failed: the inference server was not ready after 1 s/);
+    assert.match(await logsOf(client, ep, 'blue'), /Invoking user's init function/);
+    assert.deepEqual(emulator.inspect.inferenceServerPids(ep), {});
+    assert.equal(processExists(pids[0]!), false, `the inference server (pid ${pids[0]}) stuck in init() was stopped`);
+  });
+
   it('fails a deployment whose scoring script is not in its code', async function () {
     const ep = await newEndpoint();
     const code = await registerCode(client, { 'main.py': RUN_MISBEHAVES });
@@ -146,6 +185,17 @@ describe('emulator Azure ML: online deployments whose scoring script fails', fun
       assert.equal(ok.status, 200, ok.text);
       assert.deepEqual(ok.json(), { echo: { rows: [1] } });
       assert.equal(emulator.inspect.scoringRequests(ep)['blue']!.failed, 1);
+    });
+
+    it('answers 424 (the server\'s 500, run not failed) when what run() returns cannot be serialised, however it fails, and serves the next request', async function () {
+      const failed = await scoring.score(target.scoringUri, target.primaryKey, '{"deep": true}');
+      assert.equal(failed.status, 424, failed.text);
+      assert.equal(failed.headers['ms-azureml-model-error-statuscode'], '500');
+      assert.equal(failed.headers['x-ms-run-function-failed'], 'False');
+      assert.deepEqual(failed.json(), { message: 'An unexpected internal error occurred. Check the logs for more info.' });
+      assert.match(await logsOf(client, ep, 'blue'), /RecursionError/);
+      const ok = await scoring.score(target.scoringUri, target.primaryKey, '{"rows": [2]}');
+      assert.equal(ok.status, 200, ok.text);
     });
 
     it('answers 408 after request_settings.request_timeout_ms', async function () {

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -52,4 +53,51 @@ describe('emulator platform: lifecycle', function () {
     await assert.rejects(startEmulator({ accessTokenLifetimeSeconds: 0 }), /EmulatorOptions\.accessTokenLifetimeSeconds must be a positive whole number/);
     await assert.rejects(startEmulator({ jobStepDelayMs: -1 }), /EmulatorOptions\.jobStepDelayMs must be zero or more/);
   });
+
+  it("leaves no Azurite behind when the emulator's process is killed outright (SIGKILL: no exit hook runs)", async function () {
+    const script = `require(${JSON.stringify(require.resolve('@azureml-mlops/emulator'))}).startEmulator().then(() => process.stdout.write('ready\\n'));`;
+    const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      parent.stdout.once('data', () => resolve());
+      parent.once('exit', (code) => reject(new Error(`the emulator's process exited with ${code} before it was ready`)));
+    });
+    const azurite = childrenOf(parent.pid!).filter((pid) => commandLine(pid).includes('azurite'));
+    assert.equal(azurite.length, 1, 'one Azurite child');
+    parent.kill('SIGKILL');
+    for (let i = 0; i < 500 && processExists(azurite[0]!); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(processExists(azurite[0]!), false, 'Azurite exited with the process that started it');
+  });
 });
+
+/** Pids whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after its closing parenthesis.
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

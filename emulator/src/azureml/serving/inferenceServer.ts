@@ -9,6 +9,8 @@ import type { Readable } from 'node:stream';
  */
 export const INFERENCE_SERVER_SCRIPT = path.resolve(__dirname, '..', '..', '..', 'python', 'inference_server.py');
 
+/** Output without a newline kept before it is passed on as a line of its own. */
+const MAX_UNTERMINATED_CHARS = 64 * 1024;
 /** After SIGTERM, how long an inference server gets to exit before its process group is killed. */
 const TERMINATE_GRACE_MS = 500;
 
@@ -166,6 +168,11 @@ function lines(stream: Readable, onLine: (line: string) => void): () => void {
     while ((newline = pending.indexOf('\n')) >= 0) {
       onLine(pending.slice(0, newline).replace(/\r$/, ''));
       pending = pending.slice(newline + 1);
+    }
+    // Output that never ends its line (a progress bar) is emitted in pieces rather than held without bound.
+    if (pending.length > MAX_UNTERMINATED_CHARS) {
+      onLine(pending);
+      pending = '';
     }
   });
   return () => {

@@ -166,9 +166,11 @@ export class ServingDeploymentRuntime implements DeploymentRuntime, ScoringRunti
     this.deployments.clear();
     // The emulator is going away: no draining, every process stops now.
     for (const served of all) served.starting?.abort.abort(new Error('the emulator is stopping'));
-    await Promise.all(
-      all.flatMap((served) => [...(served.active ? [served.active] : []), ...(served.starting ? [served.starting.rollout] : []), ...served.draining]).map((rollout) => this.release(rollout)),
-    );
+    await Promise.all([
+      // A start in progress may still spawn its servers before it sees the abort; it stops them itself before it settles.
+      ...all.map((served) => served.starting?.settled),
+      ...all.flatMap((served) => [...(served.active ? [served.active] : []), ...(served.starting ? [served.starting.rollout] : []), ...served.draining]).map((rollout) => this.release(rollout)),
+    ]);
     this.agent.destroy();
   }
 
@@ -229,6 +231,7 @@ export class ServingDeploymentRuntime implements DeploymentRuntime, ScoringRunti
       `Starting ${count} inference server process(es) for deployment ${spec.deploymentName} (${spec.instanceCount} x ${spec.instanceType}): entry script ${entryScript}`,
     );
     const python = await pythonExecutable();
+    signal.throwIfAborted();
     const env = this.environment(spec, files, entryScript);
     for (let i = 0; i < count; i++) {
       rollout.instances.push(new InferenceServerProcess({ python, cwd: files.appRoot, env, onLine: (line) => serverLog.write(line) }));
