@@ -4,8 +4,9 @@
 // `npx mocha` alone runs the whole suite in one process in this order: unit -> l0 -> packaging -> emulator ->
 // blackbox -> contract. The contract test runs last because it checks the traffic the whole suite sent to the emulator.
 // Mocha keeps the order of `spec` (files of one pattern in path order); a pattern that matches nothing only warns.
-// `npm test` (scripts/test.mjs) runs the same patterns: unit, l0 and packaging in parallel workers, then the rest in
-// this order.
+// `npm test` (scripts/test.mjs) runs the same files in two processes side by side: the files that use the shared
+// emulator in this order (contract last), and the others (unit, l0 in parallel workers, then the rest), after the
+// packaging tests (which stage build/extension again).
 //
 // Mocha adds the files named on its command line to `spec` instead of replacing it, so `npx mocha tests/dist/x.test.js`
 // would run everything. When test files, globs, directories or --spec are named, this config leaves `spec` out and
