@@ -4,11 +4,10 @@ import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
-import tls from 'node:tls';
 import type { Emulator } from '@azureml-mlops/emulator';
 import { repositoryPath } from '../../support/repository';
 import { unique, writeFolder, type AzureMlTestClient, type HttpResult, type Json } from './support';
+import { ProxyTunnelAgent } from '../../support/proxyTunnelAgent';
 
 /** mirrorTraffic is not in the 2022-10-01 contract: requests that set or read it use the first GA version that has it. */
 export const MIRROR_API = 'api-version=2023-04-01';
@@ -30,7 +29,7 @@ export class ScoringClient {
   private readonly agent: ProxyTunnelAgent;
 
   constructor(emulator: Pick<Emulator, 'proxyUrl' | 'caCertPath'>) {
-    this.agent = new ProxyTunnelAgent(new URL(emulator.proxyUrl), fs.readFileSync(emulator.caCertPath));
+    this.agent = new ProxyTunnelAgent(new URL(emulator.proxyUrl), fs.readFileSync(emulator.caCertPath), { keepAlive: true, maxSockets: 16 });
   }
 
   request(method: string, url: string, options: { bearer?: string; body?: string; headers?: Record<string, string> } = {}): Promise<ScoringAnswer> {
@@ -64,31 +63,6 @@ export class ScoringClient {
   }
 }
 
-/** HTTPS through an HTTP CONNECT proxy with the emulator's CA (no verification is turned off). */
-class ProxyTunnelAgent extends https.Agent {
-  constructor(
-    private readonly proxy: URL,
-    private readonly ca: Buffer,
-  ) {
-    super({ keepAlive: true, maxSockets: 16 });
-  }
-
-  override createConnection(options: tls.ConnectionOptions & { host?: string; port?: number }, callback: (err: Error | null, socket?: Duplex) => void): Duplex | undefined {
-    const target = `${options.host}:${options.port ?? 443}`;
-    const connect = http.request({ host: this.proxy.hostname, port: this.proxy.port, method: 'CONNECT', path: target, headers: { host: target } });
-    connect.once('connect', (res, socket) => {
-      if (res.statusCode !== 200) {
-        socket.destroy();
-        callback(new Error(`the proxy answered CONNECT ${target} with ${res.statusCode}`));
-        return;
-      }
-      callback(null, tls.connect({ socket, servername: options.servername ?? options.host, ca: this.ca }));
-    });
-    connect.once('error', (error) => callback(error));
-    connect.end();
-    return undefined;
-  }
-}
 
 /** What a deployment is made of, registered in the workspace. */
 export interface ServingAssets {

@@ -1,13 +1,12 @@
 import fs from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
-import tls from 'node:tls';
 import { BlobServiceClient, Pipeline, StorageSharedKeyCredential, type RequestPolicy, type RequestPolicyFactory } from '@azure/storage-blob';
 import { randomBytes } from 'node:crypto';
 import type { Emulator } from '@azureml-mlops/emulator';
 import { armAccessToken } from '../../support/emulatorHttp';
+import { ProxyTunnelAgent } from '../../support/proxyTunnelAgent';
 
 export type Json = Record<string, any>;
 
@@ -98,7 +97,7 @@ export class AzureMlTestClient {
     const secrets = (await this.arm('POST', 'datastores/workspaceblobstore/listSecrets')).body;
     const accountName = String(datastore['properties']['accountName']);
     const credential = new StorageSharedKeyCredential(accountName, String(secrets['key']));
-    const agent = new TunnelAgent(new URL(this.emulator.proxyUrl), this.ca);
+    const agent = new ProxyTunnelAgent(new URL(this.emulator.proxyUrl), this.ca);
     const client = new BlobServiceClient(`https://${accountName}.blob.${datastore['properties']['endpoint']}`, new Pipeline([credential, withAgent(agent)]));
     this.storage = { client, accountName, container: String(datastore['properties']['containerName']) };
     return this.storage;
@@ -130,7 +129,7 @@ export class AzureMlTestClient {
 
   /** GET of a (SAS) URL of the storage account through the proxy, as a client streaming a log does. */
   async fetchThroughProxy(url: string): Promise<{ status: number; text: string }> {
-    const agent = new TunnelAgent(new URL(this.emulator.proxyUrl), this.ca);
+    const agent = new ProxyTunnelAgent(new URL(this.emulator.proxyUrl), this.ca);
     return new Promise((resolve, reject) => {
       https
         .get(url, { agent }, (res) => {
@@ -203,31 +202,6 @@ function listFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
-/** HTTPS through an HTTP CONNECT proxy, trusting the emulator's CA: how an agent behind a proxy reaches storage. */
-class TunnelAgent extends https.Agent {
-  constructor(
-    private readonly proxy: URL,
-    private readonly ca: Buffer,
-  ) {
-    super({ keepAlive: false });
-  }
-
-  override createConnection(options: tls.ConnectionOptions & { host?: string; port?: number }, callback: (err: Error | null, socket?: Duplex) => void): Duplex | undefined {
-    const target = `${options.host}:${options.port ?? 443}`;
-    const connect = http.request({ host: this.proxy.hostname, port: this.proxy.port, method: 'CONNECT', path: target, headers: { host: target } });
-    connect.once('connect', (res, socket) => {
-      if (res.statusCode !== 200) {
-        socket.destroy();
-        callback(new Error(`proxy refused CONNECT ${target}: ${res.statusCode}`));
-        return;
-      }
-      callback(null, tls.connect({ socket, servername: options.servername ?? options.host, ca: this.ca }));
-    });
-    connect.once('error', (error) => callback(error));
-    connect.end();
-    return undefined;
-  }
-}
 
 function withAgent(agent: https.Agent): RequestPolicyFactory {
   return {

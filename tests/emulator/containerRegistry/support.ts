@@ -1,8 +1,5 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
-import type { Duplex } from 'node:stream';
-import tls from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { ContainerRegistryManagementClient, type Run } from '@azure/arm-containerregistry';
@@ -10,6 +7,7 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { Emulator } from '@azureml-mlops/emulator';
 import { pack } from 'tar-stream';
 import { armAccessToken } from '../../support/emulatorHttp';
+import { ProxyTunnelAgent } from '../../support/proxyTunnelAgent';
 
 /** The product reaches ACR through @azure/arm-containerregistry 11: the emulator is tested through the same client. */
 export async function acrClient(emulator: Emulator): Promise<ContainerRegistryManagementClient> {
@@ -42,7 +40,7 @@ export async function contextArchive(files: Record<string, string>): Promise<Buf
 
 /** PUT of a block blob at a SAS URL through the emulator's storage proxy (as an agent behind a proxy uploads). */
 export function putBlob(emulator: Emulator, sasUrl: string, bytes: Buffer): Promise<number> {
-  const agent = new TunnelAgent(new URL(emulator.proxyUrl), fs.readFileSync(emulator.caCertPath));
+  const agent = new ProxyTunnelAgent(new URL(emulator.proxyUrl), fs.readFileSync(emulator.caCertPath));
   return new Promise((resolve, reject) => {
     const req = https.request(sasUrl, { method: 'PUT', agent, headers: { 'x-ms-blob-type': 'BlockBlob', 'content-length': String(bytes.length), 'x-ms-version': '2021-08-06' } }, (res) => {
       res.resume();
@@ -55,7 +53,7 @@ export function putBlob(emulator: Emulator, sasUrl: string, bytes: Buffer): Prom
 
 /** GET of a SAS URL through the proxy. */
 export function getThroughProxy(emulator: Emulator, url: string): Promise<{ status: number; text: string }> {
-  const agent = new TunnelAgent(new URL(emulator.proxyUrl), fs.readFileSync(emulator.caCertPath));
+  const agent = new ProxyTunnelAgent(new URL(emulator.proxyUrl), fs.readFileSync(emulator.caCertPath));
   return new Promise((resolve, reject) => {
     https
       .get(url, { agent }, (res) => {
@@ -109,28 +107,3 @@ export function uniqueRepository(stem: string): string {
   return `${stem}-${randomBytes(4).toString('hex')}`;
 }
 
-/** HTTPS through an HTTP CONNECT proxy, trusting the emulator's CA. */
-class TunnelAgent extends https.Agent {
-  constructor(
-    private readonly proxy: URL,
-    private readonly ca: Buffer,
-  ) {
-    super({ keepAlive: false });
-  }
-
-  override createConnection(options: tls.ConnectionOptions & { host?: string; port?: number }, callback: (err: Error | null, socket?: Duplex) => void): Duplex | undefined {
-    const target = `${options.host}:${options.port ?? 443}`;
-    const connect = http.request({ host: this.proxy.hostname, port: this.proxy.port, method: 'CONNECT', path: target, headers: { host: target } });
-    connect.once('connect', (res, socket) => {
-      if (res.statusCode !== 200) {
-        socket.destroy();
-        callback(new Error(`proxy refused CONNECT ${target}: ${res.statusCode}`));
-        return;
-      }
-      callback(null, tls.connect({ socket, servername: options.servername ?? options.host, ca: this.ca }));
-    });
-    connect.once('error', (error) => callback(error));
-    connect.end();
-    return undefined;
-  }
-}
