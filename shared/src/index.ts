@@ -9,6 +9,7 @@ export * from './pipeline/inputs';
 export * from './pipeline/outputs';
 export * from './pipeline/summary';
 export * from './pipeline/logging';
+export * from './pipeline/logLines';
 export * from './pipeline/secrets';
 export * from './pipeline/lineage';
 export * from './pipeline/proxy';

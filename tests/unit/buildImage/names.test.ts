@@ -1,6 +1,8 @@
 /** AzureMLBuildImage image names: tags made from a model or a build id, what Docker accepts, registry references. */
 import assert from 'node:assert/strict';
 
+import { neutralizeAgentCommands } from '@azureml-mlops/shared';
+
 import type * as NamesModule from '../../../tasks/AzureMLBuildImage/src/imageNames';
 import type * as ReferenceModule from '../../../tasks/AzureMLBuildImage/src/registry/reference';
 import type * as RunModule from '../../../tasks/AzureMLBuildImage/src/run';
@@ -10,7 +12,7 @@ import { taskModule } from './support';
 const { sanitizeTag, modelTag, buildTag, repositoryProblem, baseImageProblem, TAG_PATTERN } = taskModule<typeof NamesModule>('imageNames');
 const { parseRegistryReference } = taskModule<typeof ReferenceModule>('registry/reference');
 const { imageTags, digestOf } = taskModule<typeof RunModule>('run');
-const { failureLineOf, neutralizeAgentCommands } = taskModule<typeof LogModule>('registry/buildLog');
+const { failureLineOf } = taskModule<typeof LogModule>('registry/buildLog');
 
 describe('AzureMLBuildImage image names', function () {
   describe('tags made from free text follow Docker\'s tag rules', function () {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 
+import { LogLineReader, neutralizeAgentCommands } from '@azureml-mlops/shared';
+
 import { FakeClock, FakeWorkspace, JOB, RecordingLog, runWait, waitInternal, type FakeJobSpec } from './waitFakes';
 import type * as LogFilesModule from '../../../tasks/AzureMLTrain/src/wait/logFiles';
-import type * as LogLinesModule from '../../../tasks/AzureMLTrain/src/wait/logLines';
 
 const { selectStreamedLogs } = waitInternal<typeof LogFilesModule>('logFiles');
-const { LogLineReader, neutralizeAgentCommands } = waitInternal<typeof LogLinesModule>('logLines');
 
 function world(spec: FakeJobSpec): { clock: FakeClock; workspace: FakeWorkspace; log: RecordingLog } {
   const clock = new FakeClock();

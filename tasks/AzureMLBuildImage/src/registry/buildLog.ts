@@ -3,9 +3,7 @@
  * through the SAS link), printed as complete lines in a collapsible group. The last lines are kept, so that a failed
  * build's error can be quoted in the task's one error line.
  */
-import { StringDecoder } from 'node:string_decoder';
-
-import { debug, describeError, info, type LogChunk, startGroup, warning } from '@azureml-mlops/shared';
+import { debug, describeError, info, type LogChunk, LogLineReader, neutralizeAgentCommands, startGroup, warning } from '@azureml-mlops/shared';
 
 import { RegistryPermissionError } from './permissions';
 
@@ -25,12 +23,9 @@ export type ReadLog = (sasUrl: string, fromByte: number, signal: AbortSignal) =>
 
 /** Lines kept for the failure message. */
 const TAIL_LINES = 200;
-/** A line without a newline longer than this is printed anyway. */
-const MAX_PARTIAL_CHARS = 64 * 1024;
 
 export class BuildLogFollower {
-  private readonly decoder = new StringDecoder('utf8');
-  private partial = '';
+  private readonly lines = new LogLineReader();
   private nextByte = 0;
   private link: string | undefined;
   private warned = false;
@@ -73,22 +68,14 @@ export class BuildLogFollower {
       return 0;
     }
     this.nextByte = chunk.nextByte;
-    const text = this.partial + this.decoder.write(chunk.data);
-    const parts = text.split('\n');
-    this.partial = parts.pop() ?? '';
-    if (this.partial.length > MAX_PARTIAL_CHARS) {
-      parts.push(this.partial);
-      this.partial = '';
-    }
-    for (const line of parts) this.emit(line);
-    return parts.length;
+    const lines = this.lines.push(chunk.data);
+    for (const line of lines) this.emit(line);
+    return lines.length;
   }
 
   /** Once the run is over: the last line that had no newline. */
   flush(): void {
-    const rest = this.partial + this.decoder.end();
-    this.partial = '';
-    if (rest.length > 0) this.emit(rest);
+    for (const line of this.lines.end()) this.emit(line);
     this.endGroup();
   }
 
@@ -103,30 +90,13 @@ export class BuildLogFollower {
     this.stopped = true;
   }
 
-  private emit(raw: string): void {
-    const line = displayedLine(raw);
+  private emit(line: string): void {
     this.tail.push(line);
     if (this.tail.length > TAIL_LINES) this.tail.shift();
     if (!this.print || this.stopped) return;
     this.closeGroup ??= this.output.startGroup(this.groupTitle);
     this.output.info(neutralizeAgentCommands(line));
   }
-}
-
-/** A carriage return (progress output) overwrites what came before it on the line. */
-function displayedLine(line: string): string {
-  const withoutCr = line.endsWith('\r') ? line.slice(0, -1) : line;
-  if (!withoutCr.includes('\r')) return withoutCr;
-  const segments = withoutCr.split('\r').filter((s) => s.length > 0);
-  return segments[segments.length - 1] ?? '';
-}
-
-/**
- * A build log line made harmless for the agent: the Dockerfile's RUN steps print what they like, and must not set
- * pipeline variables or fail the step with `##vso[...]`, nor open groups with `##[...]`.
- */
-export function neutralizeAgentCommands(line: string): string {
-  return line.replace(/##vso\[/gi, (m) => `${m.slice(0, 5)} [`).replace(/^(\s*)##\[/, '$1## [');
 }
 
 /**

@@ -4,10 +4,10 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { CancelledError, describeError, TaskError } from '@azureml-mlops/shared';
+import { CancelledError, describeError, neutralizeAgentCommands, TaskError } from '@azureml-mlops/shared';
 
 import type { BuildRun, RegistryOperations } from './acrClient';
-import { BuildLogFollower, type BuildLogOutput, failureLineOf, neutralizeAgentCommands, type ReadLog, taskLog } from './buildLog';
+import { BuildLogFollower, type BuildLogOutput, failureLineOf, type ReadLog, taskLog } from './buildLog';
 import { RegistryPermissionError } from './permissions';
 
 export interface RunWaitOptions {

@@ -1,7 +1,6 @@
-import { describeError, type LogChunk, type MlflowRun, type RunDetails, stepNameOf } from '@azureml-mlops/shared';
+import { describeError, type LogChunk, LogLineReader, type MlflowRun, neutralizeAgentCommands, type RunDetails, stepNameOf } from '@azureml-mlops/shared';
 
 import type { JobWorkspace } from './jobResource';
-import { LogLineReader, neutralizeAgentCommands } from './logLines';
 import { selectStreamedLogs, type StreamedLogFile } from './logFiles';
 import { isTerminalStatus } from './statuses';
 import type { WaitPrinter } from './waitLog';

@@ -1,3 +1,7 @@
+/**
+ * Growing log files (a job's std_log, an ACR run's log) turned into lines for the task log: complete lines only,
+ * progress output collapsed as a terminal shows it, and agent commands made harmless.
+ */
 import { StringDecoder } from 'node:string_decoder';
 
 /** A line without a newline longer than this is printed anyway (a script writing binary or a huge JSON blob). */
