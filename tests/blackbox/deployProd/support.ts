@@ -15,10 +15,10 @@ import { type AgentTaskResult, type RunningTask, startTask } from '@azureml-mlop
 
 import { ScoringClient } from '../../emulator/azureml/servingFixture';
 import { arm, registerScoringEnvironment, uniqueName } from '../deployQA/support';
-import { logOf, REPOSITORY_ROOT, repositoryPath, runTrainTask, SAMPLE_JOB } from '../support/trainTask';
+import { logOf, REPOSITORY_ROOT, repositoryPath, runTrainTask, SAMPLE_JOB, summariesOf } from '../support/trainTask';
 
 export { arm, uniqueName } from '../deployQA/support';
-export { logOf, REPOSITORY_ROOT, STACK_TRACE } from '../support/trainTask';
+export { assertOneClearError, logOf, REPOSITORY_ROOT, STACK_TRACE } from '../support/trainTask';
 
 export const DEPLOY_PROD_TASK_DIR = repositoryPath('build/extension/tasks/AzureMLDeployProd');
 export const SAMPLE_ENDPOINT_YAML = 'samples/diabetes/deploy/endpoint.yml';
@@ -75,9 +75,7 @@ export function startDeployProd(run: ProdRun): RunningProd {
     onLine: run.onLine,
   });
   const result = running.result.then((outcome) => {
-    const summaries = outcome.attachments
-      .filter((attachment) => attachment.type === 'Distributedtask.Core.Summary' && fs.existsSync(attachment.path))
-      .map((attachment) => fs.readFileSync(attachment.path, 'utf8'));
+    const summaries = summariesOf(outcome);
     fs.rmSync(outcome.workFolder, { recursive: true, force: true });
     return { ...outcome, summaries };
   });

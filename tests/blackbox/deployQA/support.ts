@@ -12,7 +12,7 @@ import type { Emulator } from '@azureml-mlops/emulator';
 import { type AgentTaskResult, runTask } from '@azureml-mlops/emulator/dist/devops/agent';
 
 import { armAccessToken, emulatorRequest, workspacePath } from '../../support/emulatorHttp';
-import { logOf, REPOSITORY_ROOT, repositoryPath, runTrainTask, SAMPLE_JOB } from '../support/trainTask';
+import { logOf, REPOSITORY_ROOT, repositoryPath, runTrainTask, SAMPLE_JOB, summariesOf } from '../support/trainTask';
 
 export { logOf, REPOSITORY_ROOT, STACK_TRACE } from '../support/trainTask';
 
@@ -54,9 +54,7 @@ export async function runDeployQATask(run: DeployQARun): Promise<DeployQAResult>
     sourcesDirectory: run.sourcesDirectory ?? REPOSITORY_ROOT,
   });
   try {
-    const summaries = outcome.attachments
-      .filter((attachment) => attachment.type === 'Distributedtask.Core.Summary' && fs.existsSync(attachment.path))
-      .map((attachment) => fs.readFileSync(attachment.path, 'utf8'));
+    const summaries = summariesOf(outcome);
     return { ...outcome, summaries };
   } finally {
     fs.rmSync(outcome.workFolder, { recursive: true, force: true });

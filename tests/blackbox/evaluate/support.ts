@@ -12,7 +12,7 @@ import type { AuthScheme, Emulator } from '@azureml-mlops/emulator';
 import { type AgentTaskResult, startTask } from '@azureml-mlops/emulator/dist/devops/agent';
 
 import { AzureMlTestClient, unique } from '../../emulator/azureml/support';
-import { logOf, repositoryPath, runTrainTask, SAMPLE_JOB } from '../support/trainTask';
+import { logOf, repositoryPath, runTrainTask, SAMPLE_JOB, summariesOf } from '../support/trainTask';
 
 /** The emulated workspace's region (docs/emulator.md: fixed world). */
 const WORKSPACE_LOCATION = 'westeurope';
@@ -49,9 +49,7 @@ export async function runEvaluateTask(run: EvaluateTaskRun): Promise<EvaluateTas
     inputs,
     env: { ...run.emulator.connectionEnv(connectionId, run.scheme ?? 'servicePrincipalSecret', { scopeLevel: run.scopeLevel ?? 'Subscription' }), ...(run.env ?? {}) },
   }).result;
-  const summaries = outcome.attachments
-    .filter((attachment) => attachment.type === 'Distributedtask.Core.Summary' && fs.existsSync(attachment.path))
-    .map((attachment) => fs.readFileSync(attachment.path, 'utf8'));
+  const summaries = summariesOf(outcome);
   fs.rmSync(outcome.workFolder, { recursive: true, force: true });
   return { ...outcome, summaries };
 }

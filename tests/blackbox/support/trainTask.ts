@@ -9,6 +9,7 @@
  * (left out for a connection scoped to the workspace, or when `inputs` sets them to ''), a fresh agent work folder
  * (removed afterwards unless `keepWorkFolder`).
  */
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -70,9 +71,7 @@ export function startTrainTask(run: TrainTaskRun): RunningTrainTask {
     onLine: run.onLine,
   });
   const result = running.result.then((outcome) => {
-    const summaries = outcome.attachments
-      .filter((attachment) => attachment.type === 'Distributedtask.Core.Summary' && fs.existsSync(attachment.path))
-      .map((attachment) => fs.readFileSync(attachment.path, 'utf8'));
+    const summaries = summariesOf(outcome);
     if (!run.keepWorkFolder) fs.rmSync(outcome.workFolder, { recursive: true, force: true });
     return { ...outcome, summaries };
   });
@@ -81,6 +80,13 @@ export function startTrainTask(run: TrainTaskRun): RunningTrainTask {
 
 export function runTrainTask(run: TrainTaskRun): Promise<TrainTaskResult> {
   return startTrainTask(run).result;
+}
+
+/** The Markdown of the run-summary sections a task attached (read before its work folder is removed). */
+export function summariesOf(result: AgentTaskResult): string[] {
+  return result.attachments
+    .filter((attachment) => attachment.type === 'Distributedtask.Core.Summary' && fs.existsSync(attachment.path))
+    .map((attachment) => fs.readFileSync(attachment.path, 'utf8'));
 }
 
 /** The task's log, for assertion messages. */
@@ -98,6 +104,14 @@ export function copySample(folder: string): string {
 
 /** A stack trace line in raw output: product errors are one readable line. */
 export const STACK_TRACE = /^\s+at .+(:\d+:\d+\)?|\(native\))$/m;
+
+/** What every bad-input case of every task must show: it failed with exactly one error, that one, and no stack trace. */
+export function assertOneClearError(result: AgentTaskResult, expected: RegExp): void {
+  assert.equal(result.result, 'Failed', logOf(result));
+  assert.equal(result.errors.length, 1, `one error expected:\n${result.errors.join('\n')}`);
+  assert.match(result.errors[0]!, expected);
+  assert.doesNotMatch(`${result.rawStdout}\n${result.rawStderr}`, STACK_TRACE, 'no stack trace in what the task printed');
+}
 
 /** Blobs of the default datastore as `name@etag`, to tell whether a run uploaded anything. */
 export async function datastoreSnapshot(emulator: Emulator, prefix = ''): Promise<string[]> {

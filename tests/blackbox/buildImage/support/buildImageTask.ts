@@ -15,6 +15,7 @@ import { type AgentTaskResult, type RunningTask, startTask } from '@azureml-mlop
 import { AzureMlTestClient } from '../../../emulator/azureml/support';
 import { armAccessToken, emulatorRequest, workspacePath } from '../../../support/emulatorHttp';
 import { repositoryPath } from '../../../support/repository';
+import { summariesOf } from '../../support/trainTask';
 
 export const BUILD_IMAGE_TASK_DIR = process.env['DEV_BUILD_IMAGE_DIR'] ?? repositoryPath('build/extension/tasks/AzureMLBuildImage'); // DEV-ONLY-REMOVE
 /** The diabetes sample's scoring side: conda file and scoring code. */
@@ -60,9 +61,7 @@ export function startBuildImageTask(run: BuildImageTaskRun): RunningBuildImageTa
     onLine: run.onLine,
   });
   const result = running.result.then((outcome) => {
-    const summaries = outcome.attachments
-      .filter((attachment) => attachment.type === 'Distributedtask.Core.Summary' && fs.existsSync(attachment.path))
-      .map((attachment) => fs.readFileSync(attachment.path, 'utf8'));
+    const summaries = summariesOf(outcome);
     fs.rmSync(outcome.workFolder, { recursive: true, force: true });
     return { ...outcome, summaries };
   });

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import type { Emulator } from '@azureml-mlops/emulator';
 import { type AgentTaskResult, runTask } from '@azureml-mlops/emulator/dist/devops/agent';
 
-import { repositoryPath } from '../../support/trainTask';
+import { repositoryPath, summariesOf } from '../../support/trainTask';
 
 export const REGISTER_TASK_DIR = repositoryPath('build/extension/tasks/AzureMLRegisterModel');
 
@@ -50,9 +50,7 @@ export async function runRegisterTask(run: RegisterTaskRun): Promise<RegisterTas
     sourcesDirectory: run.sourcesDirectory,
   });
   try {
-    const summaries = outcome.attachments
-      .filter((attachment) => attachment.type === 'Distributedtask.Core.Summary' && fs.existsSync(attachment.path))
-      .map((attachment) => fs.readFileSync(attachment.path, 'utf8'));
+    const summaries = summariesOf(outcome);
     const artifactFiles = outcome.artifacts.map((artifact) => ({ ...artifact, content: fs.existsSync(artifact.path) ? fs.readFileSync(artifact.path, 'utf8') : '' }));
     return { ...outcome, summaries, artifactFiles };
   } finally {
