@@ -101,6 +101,7 @@ export function loadDeploymentSpec(file: string | undefined, options: LoadDeploy
   }
   applyInputs(options, names, draft);
 
+  const nameFrom: DeploymentSpec['nameFrom'] = draft.name === undefined ? 'default' : options.name !== undefined ? 'input' : 'file';
   const name = draft.name ?? (options.defaultName !== undefined ? inputValue(names.name, options.defaultName) : undefined);
   if (!name) throw new InputError(names.name, 'a value is required', `Set '${names.name}' (e.g. blue), or give the deployment YAML ('${names.file}') with its name`);
   if (!DEPLOYMENT_NAME_PATTERN.test(name.value)) name.fail(`'${name.value}' is not a valid online deployment name`, DEPLOYMENT_NAME_FIX);
@@ -144,6 +145,7 @@ export function loadDeploymentSpec(file: string | undefined, options: LoadDeploy
 
   return {
     name: name.value,
+    nameFrom,
     endpointName: endpointName.value,
     computeType,
     ...(draft.model ? { model: draft.model } : {}),

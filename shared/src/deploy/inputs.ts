@@ -44,10 +44,6 @@ const INPUTS = ONLINE_DEPLOYMENT_INPUTS;
 export interface OnlineDeploymentInputs {
   readonly endpoint: EndpointSpec;
   readonly deployment: DeploymentSpec;
-  /** The deployment YAML (absolute), when one is given. */
-  readonly deploymentFile: string | undefined;
-  /** What the deployment spec was loaded with (to load the file again with other defaults). */
-  readonly deploymentOptions: LoadDeploymentOptions;
 }
 
 /**
@@ -104,7 +100,7 @@ export function readOnlineDeploymentInputs(inputs: InputReader, env: AgentEnviro
       'A deployment is of the kind of its endpoint: make both managed (type: managed), or both Kubernetes',
     );
   }
-  return { endpoint, deployment, deploymentFile, deploymentOptions };
+  return { endpoint, deployment };
 }
 
 /**

@@ -97,6 +97,8 @@ export type CodeSpec =
  */
 export interface DeploymentSpec {
   readonly name: string;
+  /** Where the name comes from: the name input, the YAML (or its overrides), or the caller's defaultName. */
+  readonly nameFrom: 'input' | 'file' | 'default';
   readonly endpointName: string;
   readonly computeType: ComputeType;
   readonly model?: ModelSpec;

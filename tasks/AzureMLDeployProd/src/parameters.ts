@@ -13,7 +13,6 @@ import {
   InputError,
   InputReader,
   lineageTags,
-  type LoadDeploymentOptions,
   loadDeploymentSpec,
   loadEndpointSpec,
   ONLINE_DEPLOYMENT_INPUTS,
@@ -26,7 +25,7 @@ import {
   type WorkspaceInputs,
 } from '@azureml-mlops/shared';
 
-import { DEFAULT_FIRST_NAME, partnerName } from './rollout/naming';
+import { DEFAULT_FIRST_NAME } from './rollout/naming';
 import type { RolloutAction } from './rollout/plan';
 
 /** Input names, as task.json declares them (messages and tests use these). */
@@ -119,7 +118,7 @@ export function readParameters(env: AgentEnvironment = taskLibEnvironment): Depl
     endpointName,
     endpoint,
     deployment,
-    deploymentNameGiven: deploys && inputs.optionalString(INPUTS.deploymentName) !== undefined,
+    deploymentNameGiven: deployment?.nameFrom === 'input',
     deploymentFileName,
     rollout,
     smokeTest,
@@ -137,7 +136,7 @@ interface Specs {
 /** deploy and canary: the endpoint and deployment specs, exactly as AzureMLDeployQA@1 reads them. */
 function readSpecs(inputs: InputReader, env: AgentEnvironment): Specs {
   // The name is chosen against the endpoint (blue/green): only the file's own name counts (see fileNamesDeployment).
-  const { endpoint, deployment, deploymentFile, deploymentOptions } = readOnlineDeploymentInputs(inputs, env, { defaultDeploymentName: DEFAULT_FIRST_NAME });
+  const { endpoint, deployment } = readOnlineDeploymentInputs(inputs, env, { defaultDeploymentName: DEFAULT_FIRST_NAME });
   if (!deployment.model) {
     throw new InputError(
       INPUTS.model,
@@ -146,20 +145,8 @@ function readSpecs(inputs: InputReader, env: AgentEnvironment): Specs {
     );
   }
   // The deployment's name from the file: a preference only (blue/green alternation applies).
-  const deploymentFileName =
-    deploymentOptions.name === undefined && fileNamesDeployment(deploymentFile, deploymentOptions, deployment) ? deployment.name : undefined;
+  const deploymentFileName = deployment.nameFrom === 'file' ? deployment.name : undefined;
   return { endpoint, deployment, endpointName: endpoint.name, deploymentFileName };
-}
-
-/**
- * Whether the deployment YAML (or its overrides) names the deployment. The library falls back to `defaultName` when it
- * does not, so a name other than the default is the file's; for the default itself, loading again with another
- * default tells (the same offline checks, only when the name is the default).
- */
-function fileNamesDeployment(file: string | undefined, options: LoadDeploymentOptions, loaded: DeploymentSpec): boolean {
-  if (file === undefined) return false;
-  if (loaded.name.toLowerCase() !== DEFAULT_FIRST_NAME.toLowerCase()) return true;
-  return loadDeploymentSpec(file, { ...options, defaultName: partnerName(DEFAULT_FIRST_NAME) }).name === loaded.name;
 }
 
 /**

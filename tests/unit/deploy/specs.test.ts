@@ -119,8 +119,9 @@ describe('online endpoint and deployment specs from az ml YAML (shared/src/deplo
 
   describe('deployments', () => {
     it('reads the sample deployment YAML: units become ISO durations, the code folder is checked, references kept for resolution', () => {
-      const spec = loadDeploymentSpec(path.join(REPOSITORY_ROOT, 'samples/diabetes/deploy/deployment.yml'));
+      const spec = loadDeploymentSpec(path.join(REPOSITORY_ROOT, 'samples/diabetes/deploy/deployment.yml'), { defaultName: 'green' });
       assert.equal(spec.name, 'blue');
+      assert.equal(spec.nameFrom, 'file', 'the YAML names it: the default does not apply');
       assert.equal(spec.endpointName, 'diabetes-qa');
       assert.equal(spec.computeType, 'Managed');
       assert.deepEqual(spec.model && { kind: spec.model.kind, ...('name' in spec.model ? { name: spec.model.name, version: spec.model.version } : {}) }, { kind: 'workspace', name: 'diabetes-ridge', version: 'latest' });
@@ -223,6 +224,7 @@ describe('online endpoint and deployment specs from az ml YAML (shared/src/deplo
         instanceCount: 2,
       });
       assert.equal(spec.name, 'qa-1');
+      assert.equal(spec.nameFrom, 'input');
       assert.equal(spec.endpointName, 'other-qa');
       assert.deepEqual(spec.model?.kind === 'workspace' ? [spec.model.name, spec.model.version, spec.model.source.origin] : [], ['diabetes-ridge', '7', "input 'model'"]);
       assert.deepEqual(spec.environment?.kind === 'workspace' ? [spec.environment.name, spec.environment.version] : [], ['scoring', 'latest']);
@@ -241,6 +243,7 @@ describe('online endpoint and deployment specs from az ml YAML (shared/src/deplo
         instanceType: 'Standard_DS3_v2',
       });
       assert.equal(spec.name, 'blue');
+      assert.equal(spec.nameFrom, 'default');
       assert.equal(spec.endpointName, 'qa-endpoint');
       assert.deepEqual(spec.body, { properties: { instanceType: 'Standard_DS3_v2', endpointComputeType: 'Managed' } });
     });
